@@ -1,0 +1,50 @@
+/**
+ * The database port: the only way the function talks to Postgres.
+ *
+ * Every state change is one SQL function call (one transaction), so the port is just "call this
+ * function with these named arguments". Two transports implement it: postgres.js over DATABASE_URL
+ * (local, tests) and supabase-js `.rpc()` over PostgREST (production). Both return the function's
+ * JSON result unchanged, so callers cannot tell them apart.
+ */
+
+/** The SQL functions the edge function may call (all live in schema `public`). */
+export type RpcName =
+  | "apply_tribute_event"
+  | "record_failed_event"
+  | "upsert_user"
+  | "user_summary"
+  | "stars_checkout_verdict"
+  | "apply_star_payment"
+  | "refund_star_payment"
+  | "grant_access"
+  | "revoke_access"
+  | "record_admin_action"
+  | "sync_subscriptions"
+  | "subscription_stats"
+  | "note_chat_member"
+  | "expire_subscriptions"
+  | "queue_reminders"
+  | "claim_outbox"
+  | "complete_outbox"
+  | "fail_outbox"
+  | "list_plans"
+  | "health";
+
+export interface Db {
+  /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */
+  call<T = unknown>(fn: RpcName, args?: Record<string, unknown>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The database could not be reached: callers answer 503 so the sender retries later. */
+export class DbUnavailableError extends Error {
+  override name = "DbUnavailableError";
+}
+
+/** The database answered with an error (constraint, raised exception): a bug or bad input, not an outage. */
+export class DbQueryError extends Error {
+  override name = "DbQueryError";
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}

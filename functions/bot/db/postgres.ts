@@ -1,0 +1,65 @@
+import postgres from "postgres";
+import { type Db, DbQueryError, DbUnavailableError, type RpcName } from "./port.ts";
+
+/**
+ * postgres.js transport (DATABASE_URL): `select public.fn(arg => $1, ...)`. Named arguments make the
+ * call shape identical to PostgREST's `.rpc(fn, {arg: value})`; objects travel as jsonb.
+ */
+export function createPostgresDb(url: string, opts: { max?: number; connectTimeoutSeconds?: number } = {}): Db {
+  const sql = postgres(url, {
+    max: opts.max ?? 5,
+    connect_timeout: opts.connectTimeoutSeconds ?? 5,
+    idle_timeout: 20,
+    onnotice: () => {},
+    // bigint telegram ids and amounts come back as JS numbers (they fit in 2^53)
+    types: { bigint: postgres.BigInt },
+    transform: { undefined: null },
+  });
+  return {
+    async call<T>(fn: RpcName, args: Record<string, unknown> = {}): Promise<T> {
+      if (!/^[a-z_][a-z0-9_]*$/.test(fn)) throw new DbQueryError(`bad function name ${fn}`);
+      const names = Object.keys(args);
+      for (const name of names) {
+        if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new DbQueryError(`bad argument name ${name}`);
+      }
+      const values = names.map((name) => toParam(args[name]));
+      const argList = names.map((name, i) => `${name} => $${i + 1}`).join(", ");
+      try {
+        const rows = await sql.unsafe(`select public.${fn}(${argList}) as result`, values as never[]);
+        return fromResult(rows[0]?.result) as T;
+      } catch (err) {
+        throw mapPostgresError(err);
+      }
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+function toParam(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (value !== null && typeof value === "object" && !(value instanceof Date)) return JSON.stringify(value);
+  return value;
+}
+
+function fromResult(value: unknown): unknown {
+  if (typeof value === "bigint") return Number(value);
+  return value ?? null;
+}
+
+// SQLSTATE classes that mean "the database is not there right now" rather than "your query is wrong".
+const UNAVAILABLE_CODES = /^(08|53|57P0[1-3])/;
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "EAI_AGAIN"]);
+
+export function mapPostgresError(err: unknown): Error {
+  const e = err as { code?: string; message?: string; name?: string };
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  if (code && (NETWORK_CODES.has(code) || UNAVAILABLE_CODES.test(code))) {
+    return new DbUnavailableError(`database unavailable (${code})`);
+  }
+  if (err instanceof Error && /connect|ECONNREFUSED|terminat/i.test(err.message) && !code?.match(/^[0-9A-Z]{5}$/)) {
+    return new DbUnavailableError(`database unavailable (${err.message})`);
+  }
+  return new DbQueryError(e?.message ?? String(err), code);
+}

@@ -1,0 +1,86 @@
+import type { AppDeps } from "./app.ts";
+import { DbUnavailableError } from "./db/port.ts";
+import { BodyTooLargeError, json, parseJsonBody, readBodyLimited, safeEqual } from "./http.ts";
+import { errorMessage } from "./log.ts";
+import { handleTributeWebhook } from "./tribute/webhook.ts";
+import { createTelegramUpdateHandler } from "./telegram/bot.ts";
+import { runScheduled } from "./jobs/scheduled.ts";
+
+export const TRIBUTE_SIGNATURE_HEADER = "trbt-signature";
+export const TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token";
+export const CRON_SECRET_HEADER = "x-cron-secret";
+
+type Route = "tribute" | "telegram" | "cron" | "health" | "none";
+
+/** CONTRACT section 4: the door is chosen by header, in this order. */
+export function pickRoute(request: Request): Route {
+  const h = request.headers;
+  if (h.has(TRIBUTE_SIGNATURE_HEADER)) return "tribute";
+  if (h.has(TELEGRAM_SECRET_HEADER)) return "telegram";
+  if (h.has(CRON_SECRET_HEADER)) return "cron";
+  if (request.method === "GET" || request.method === "HEAD") return "health";
+  return "none";
+}
+
+const unauthorized = () => json(401, { error: "unauthorized" });
+
+/**
+ * The whole edge function as a plain `(Request) => Promise<Response>`: a test can call it without a
+ * server, index.ts hands it to Deno.serve. Order per request: pick the door, read the body (≤ 1 MiB),
+ * authenticate, parse JSON, handle. Unauthenticated callers learn nothing beyond 401.
+ */
+export function createHandler(deps: AppDeps): (request: Request) => Promise<Response> {
+  const telegram = createTelegramUpdateHandler(deps);
+
+  return async (request) => {
+    const requestId = request.headers.get("x-request-id") ?? crypto.randomUUID();
+    const route = pickRoute(request);
+    const started = performance.now();
+    let response: Response;
+    try {
+      response = await dispatch(route, request, requestId);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) response = json(413, { error: "payload too large", limit_bytes: 1048576 });
+      else if (err instanceof DbUnavailableError) {
+        deps.log.error("database unavailable", { request_id: requestId, route, error: err.message });
+        response = json(503, { error: "database unavailable, retry later" }, { "retry-after": "30" });
+      } else {
+        deps.log.error("request failed", { request_id: requestId, route, error: errorMessage(err) });
+        response = json(500, { error: "internal error", request_id: requestId });
+      }
+    }
+    deps.log.info("request", {
+      request_id: requestId,
+      route,
+      method: request.method,
+      status: response.status,
+      ms: Math.round(performance.now() - started),
+    });
+    return response;
+  };
+
+  async function dispatch(route: Route, request: Request, requestId: string): Promise<Response> {
+    if (route === "health") return json(200, { ok: true });
+    if (route === "none") return unauthorized();
+    if (request.method !== "POST") return json(405, { error: "method not allowed" }, { allow: "POST, GET" });
+    const body = await readBodyLimited(request);
+
+    if (route === "tribute") {
+      return handleTributeWebhook(deps, body, request.headers.get(TRIBUTE_SIGNATURE_HEADER), requestId);
+    }
+    if (route === "telegram") {
+      if (!safeEqual(request.headers.get(TELEGRAM_SECRET_HEADER) ?? "", deps.config.telegramWebhookSecret)) {
+        return unauthorized();
+      }
+      const parsed = parseJsonBody(body);
+      if (!parsed.ok) return json(400, { error: "body is not valid JSON" });
+      await telegram.handleUpdate(parsed.value, requestId);
+      return json(200, { ok: true });
+    }
+    // cron
+    if (!safeEqual(request.headers.get(CRON_SECRET_HEADER) ?? "", deps.config.cronSecret)) return unauthorized();
+    if (body.byteLength > 0 && !parseJsonBody(body).ok) return json(400, { error: "body is not valid JSON" });
+    const report = await runScheduled(deps);
+    return json(200, { ok: true, ...report });
+  }
+}

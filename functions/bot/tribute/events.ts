@@ -1,0 +1,259 @@
+// Tribute webhook bodies: envelope `{name, created_at, sent_at, payload}` (CONTRACT §5), one zod schema
+// per event name. Objects are loose on purpose: Tribute adds fields over time, and rejecting a delivery
+// for an unknown field would make it retry for a day and then drop a paid event. Unknown fields are kept
+// so the journal stores what was actually received.
+import { z } from "zod";
+
+// ---------------------------------------------------------------------------------------------------
+// Primitives
+
+/**
+ * ISO 8601 date-time with an explicit timezone. Tribute sends Go-style timestamps with 0–9 fractional
+ * digits ("2025-03-20T01:15:58.542279448Z"), which `Date.parse` alone does not reliably validate; a
+ * timezone is required because events are ordered by absolute `created_at`.
+ */
+const ISO_DATETIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|([+-])(\d{2}):?(\d{2}))$/;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+export function isIsoDateTime(value: string): boolean {
+  const m = ISO_DATETIME.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const offsetHours = m[8] === undefined ? 0 : Number(m[8]);
+  const offsetMinutes = m[9] === undefined ? 0 : Number(m[9]);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 &&
+    minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+}
+
+export const isoDateTime = z.string().refine(isIsoDateTime, {
+  message: "must be an ISO 8601 date-time with timezone, e.g. 2025-03-20T01:15:58.332Z",
+});
+
+/** Ids are JSON numbers; a string id means a malformed or forged body, so it is rejected, not coerced. */
+const positiveId = z.number().int().positive();
+/** Amounts are integers in minor units (cents/kopecks), stored as received. */
+const minorUnits = z.number().int();
+
+// Optional informational fields accept null as well as absence: a null there is no reason to refuse a
+// paid event.
+const optInt = z.number().int().nullish();
+const optString = z.string().nullish();
+
+// ---------------------------------------------------------------------------------------------------
+// Payloads
+
+export const SUBSCRIPTION_TYPES = ["regular", "gift", "trial"] as const;
+
+export const subscriptionPayloadSchema = z.looseObject({
+  subscription_id: positiveId,
+  telegram_user_id: positiveId,
+  expires_at: isoDateTime.nullish(),
+  period_id: optInt,
+  period: optString,
+  price: minorUnits.nullish(),
+  amount: minorUnits.nullish(),
+  currency: optString,
+  subscription_name: optString,
+  user_id: optInt,
+  channel_id: optInt,
+  channel_name: optString,
+  cancel_reason: optString,
+  // Older deliveries carry no `type`; they were ordinary paid subscriptions.
+  type: z.enum(SUBSCRIPTION_TYPES).nullish().transform((t) => t ?? "regular"),
+});
+
+export const purchasePayloadSchema = z.looseObject({
+  product_id: positiveId,
+  telegram_user_id: positiveId,
+  purchase_id: optInt,
+  amount: minorUnits.nullish(),
+  currency: optString,
+  user_id: optInt,
+  product_name: optString,
+});
+
+export const refundPayloadSchema = z.looseObject({
+  product_id: positiveId,
+  telegram_user_id: positiveId,
+  purchase_id: optInt,
+  amount: minorUnits.nullish(),
+  currency: optString,
+});
+
+export const unknownPayloadSchema = z.looseObject({});
+
+export type SubscriptionPayload = z.output<typeof subscriptionPayloadSchema>;
+export type PurchasePayload = z.output<typeof purchasePayloadSchema>;
+export type RefundPayload = z.output<typeof refundPayloadSchema>;
+
+// ---------------------------------------------------------------------------------------------------
+// Envelopes, one per event name
+
+function envelope<P extends z.ZodType>(payload: P) {
+  return z.looseObject({
+    name: z.string().min(1),
+    created_at: isoDateTime,
+    sent_at: z.string().nullish(),
+    payload,
+  });
+}
+
+export const SUBSCRIPTION_EVENT_NAMES = [
+  "new_subscription",
+  "renewed_subscription",
+  "cancelled_subscription",
+] as const;
+export type SubscriptionEventName = (typeof SUBSCRIPTION_EVENT_NAMES)[number];
+export const PURCHASE_EVENT_NAME = "new_digital_product";
+export const REFUND_EVENT_NAME = "digital_product_refund";
+
+export const subscriptionEventSchema = envelope(subscriptionPayloadSchema);
+export const purchaseEventSchema = envelope(purchasePayloadSchema);
+export const refundEventSchema = envelope(refundPayloadSchema);
+export const ignoredEventSchema = envelope(unknownPayloadSchema);
+
+// ---------------------------------------------------------------------------------------------------
+// Parsed event
+
+interface EventBase {
+  /** Canonical name: refund spellings collapse to "digital_product_refund"; otherwise as received. */
+  name: string;
+  receivedName: string;
+  /** `created_at` exactly as received: it is part of the dedupe key, so it must not be reformatted. */
+  createdAt: string;
+  sentAt: string | null;
+  telegramUserId: number | null;
+}
+
+export interface SubscriptionEvent extends EventBase {
+  kind: "subscription";
+  name: SubscriptionEventName;
+  telegramUserId: number;
+  payload: SubscriptionPayload;
+}
+
+export interface PurchaseEvent extends EventBase {
+  kind: "purchase";
+  name: typeof PURCHASE_EVENT_NAME;
+  telegramUserId: number;
+  payload: PurchasePayload;
+}
+
+export interface RefundEvent extends EventBase {
+  kind: "refund";
+  name: typeof REFUND_EVENT_NAME;
+  telegramUserId: number;
+  payload: RefundPayload;
+}
+
+export interface IgnoredEvent extends EventBase {
+  kind: "ignored";
+  payload: Record<string, unknown>;
+}
+
+export type TributeEvent = SubscriptionEvent | PurchaseEvent | RefundEvent | IgnoredEvent;
+
+export type ParseTributeEventResult =
+  | { ok: true; event: TributeEvent }
+  | { ok: false; field: string; message: string };
+
+/**
+ * Tribute's docs spell the refund event several ways (digitalProductRefund, digital_product_refund,
+ * ...refunded); every one of them means the purchase's access is revoked.
+ */
+export function isRefundEventName(name: string): boolean {
+  return name.toLowerCase().includes("refund");
+}
+
+function isSubscriptionEventName(name: string): name is SubscriptionEventName {
+  return (SUBSCRIPTION_EVENT_NAMES as readonly string[]).includes(name);
+}
+
+/** Name the missing field plainly instead of zod's "expected number, received undefined". */
+const errorMap: z.core.$ZodErrorMap = (issue) =>
+  issue.code === "invalid_type" && issue.input === undefined ? "is required" : undefined;
+
+type Parsed<S extends z.ZodType> = { ok: true; data: z.output<S> } | {
+  ok: false;
+  field: string;
+  message: string;
+};
+
+function run<S extends z.ZodType>(schema: S, json: unknown): Parsed<S> {
+  const result = schema.safeParse(json, { error: errorMap });
+  if (result.success) return { ok: true, data: result.data };
+  const issue = result.error.issues[0];
+  // Root-level failures (body not an object) have an empty path.
+  const field = issue.path.length ? issue.path.map(String).join(".") : "(root)";
+  return { ok: false, field, message: `${field}: ${issue.message}` };
+}
+
+function common(e: { name: string; created_at: string; sent_at?: string | null }) {
+  return { receivedName: e.name, createdAt: e.created_at, sentAt: e.sent_at ?? null };
+}
+
+/**
+ * Validates a webhook body and classifies it. Failure reports the first failing field as a dotted path
+ * (e.g. "payload.telegram_user_id") so the webhook can answer 400 naming it.
+ */
+export function parseTributeEvent(json: unknown): ParseTributeEventResult {
+  // Validate the envelope first so that a broken envelope is reported as such, whatever the name.
+  const base = run(ignoredEventSchema, json);
+  if (!base.ok) return base;
+  const name = base.data.name;
+
+  if (isRefundEventName(name)) {
+    const r = run(refundEventSchema, json);
+    if (!r.ok) return r;
+    return {
+      ok: true,
+      event: {
+        kind: "refund",
+        name: REFUND_EVENT_NAME,
+        ...common(r.data),
+        telegramUserId: r.data.payload.telegram_user_id,
+        payload: r.data.payload,
+      },
+    };
+  }
+  if (isSubscriptionEventName(name)) {
+    const r = run(subscriptionEventSchema, json);
+    if (!r.ok) return r;
+    return {
+      ok: true,
+      event: {
+        kind: "subscription",
+        name,
+        ...common(r.data),
+        telegramUserId: r.data.payload.telegram_user_id,
+        payload: r.data.payload,
+      },
+    };
+  }
+  if (name === PURCHASE_EVENT_NAME) {
+    const r = run(purchaseEventSchema, json);
+    if (!r.ok) return r;
+    return {
+      ok: true,
+      event: {
+        kind: "purchase",
+        name: PURCHASE_EVENT_NAME,
+        ...common(r.data),
+        telegramUserId: r.data.payload.telegram_user_id,
+        payload: r.data.payload,
+      },
+    };
+  }
+
+  // Unknown events are journaled; keep the user id when it is usable so the journal can be searched.
+  const uid = positiveId.safeParse(base.data.payload.telegram_user_id);
+  const telegramUserId = uid.success ? uid.data : null;
+  return {
+    ok: true,
+    event: { kind: "ignored", name, ...common(base.data), telegramUserId, payload: base.data.payload },
+  };
+}
