@@ -37,10 +37,10 @@ export function createPostgresDb(url: string, opts: { max?: number; connectTimeo
   };
 }
 
+// postgres.js describes the statement first and serialises each value for its declared parameter
+// type (jsonb parameters get JSON.stringify), so values are passed as they are.
 function toParam(value: unknown): unknown {
-  if (value === undefined) return null;
-  if (value !== null && typeof value === "object" && !(value instanceof Date)) return JSON.stringify(value);
-  return value;
+  return value === undefined ? null : value;
 }
 
 function fromResult(value: unknown): unknown {
