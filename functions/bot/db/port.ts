@@ -15,6 +15,7 @@ export type RpcName =
   | "user_summary"
   | "stars_checkout_verdict"
   | "apply_star_payment"
+  | "find_star_payment"
   | "refund_star_payment"
   | "grant_access"
   | "revoke_access"
@@ -22,13 +23,13 @@ export type RpcName =
   | "sync_subscriptions"
   | "subscription_stats"
   | "note_chat_member"
+  | "has_access"
   | "expire_subscriptions"
   | "queue_reminders"
   | "claim_outbox"
   | "complete_outbox"
   | "fail_outbox"
-  | "list_plans"
-  | "health";
+  | "list_plans";
 
 export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */

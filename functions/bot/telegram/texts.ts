@@ -60,7 +60,11 @@ export interface Texts {
   precheckoutUnknownPlan: string;
   precheckoutInactivePlan: string;
   precheckoutAmountMismatch: string;
+  /** pre_checkout_query could not be checked (database down): the user should simply retry. */
+  precheckoutUnavailable: string;
   paymentThanks(p: { until: DateLike }): string;
+  /** A Stars payment whose invoice names no plan we know: money taken, nothing granted yet. */
+  paymentUnmatched: string;
   activated(p: { until: DateLike; inviteLink?: string | null }): string;
   renewed(p: { until: DateLike }): string;
   cancelled(p: { until: DateLike }): string;
@@ -76,6 +80,15 @@ export interface Texts {
   adminRevoked(p: { userId: UserId; ended: number }): string;
   adminRefunded(p: { chargeId: string; userId?: UserId | null }): string;
   adminRefundFailed(p: { chargeId: string; reason: string }): string;
+  /** Reasons for adminRefundFailed. */
+  refundReasonNotFound: string;
+  refundReasonAlreadyRefunded: string;
+  /** Pieces of tributeTest: the Tribute API probe and Telegram's getWebhookInfo. */
+  tributeApiOk(p: { total?: number | null }): string;
+  tributeApiError(p: { code: string; message: string }): string;
+  tributeApiUnreachable(reason: string): string;
+  telegramWebhookStatus(p: { url: string; pending?: number | null; lastError?: string | null }): string;
+  telegramWebhookUnknown(reason: string): string;
   adminUserNotFound(userId: UserId): string;
   adminUser(p: AdminUserSummary): string;
   adminStats(p: {
@@ -192,8 +205,13 @@ const en: Texts = {
 
   precheckoutAmountMismatch: "The price of this plan has changed. Please open /plans and try again.",
 
+  precheckoutUnavailable: "We could not confirm this payment right now. Nothing was charged; please try again.",
+
   paymentThanks: ({ until }) =>
     `Thank you for your payment! ⭐ Your access is active until ${formatDate(until)}.`,
+
+  paymentUnmatched: "We received your payment but could not match it to a plan. Please write to /paysupport " +
+    "with the transaction ID from the receipt and we will sort it out.",
 
   activated: ({ until, inviteLink }) =>
     `🎉 Your access is active until ${formatDate(until)}.` +
@@ -238,6 +256,22 @@ const en: Texts = {
     ". The access it granted was ended.",
 
   adminRefundFailed: ({ chargeId, reason }) => `Refund of ${chargeId} failed: ${reason}`,
+
+  refundReasonNotFound: "no Stars payment with this charge id",
+
+  refundReasonAlreadyRefunded: "this payment was already refunded",
+
+  tributeApiOk: ({ total }) => `reachable, key accepted` + (total != null ? ` (${total} products)` : ""),
+
+  tributeApiError: ({ code, message }) => `error ${code}: ${message}`,
+
+  tributeApiUnreachable: (reason) => `unreachable (${reason})`,
+
+  telegramWebhookStatus: ({ url, pending, lastError }) =>
+    `${url || "not set"}` + (pending != null ? `, ${pending} pending` : "") +
+    (lastError ? `, last error: ${lastError}` : ", no recent errors"),
+
+  telegramWebhookUnknown: (reason) => `could not read webhook info (${reason})`,
 
   adminUserNotFound: (userId) => `User ${userId} not found.`,
 
@@ -337,7 +371,12 @@ const ru: Texts = {
 
   precheckoutAmountMismatch: "Цена тарифа изменилась. Откройте /plans и попробуйте ещё раз.",
 
+  precheckoutUnavailable: "Сейчас не удаётся подтвердить оплату. Деньги не списаны, попробуйте ещё раз.",
+
   paymentThanks: ({ until }) => `Спасибо за оплату! ⭐ Доступ активен до ${formatDate(until)}.`,
+
+  paymentUnmatched: "Оплата получена, но мы не смогли сопоставить её с тарифом. Напишите в /paysupport " +
+    "и приложите ID транзакции из чека — мы всё исправим.",
 
   activated: ({ until, inviteLink }) =>
     `🎉 Доступ активен до ${formatDate(until)}.` +
@@ -383,6 +422,22 @@ const ru: Texts = {
     " возвращён. Выданный за него доступ прекращён.",
 
   adminRefundFailed: ({ chargeId, reason }) => `Не удалось вернуть ${chargeId}: ${reason}`,
+
+  refundReasonNotFound: "платёж звёздами с таким charge id не найден",
+
+  refundReasonAlreadyRefunded: "этот платёж уже возвращён",
+
+  tributeApiOk: ({ total }) => `доступен, ключ принят` + (total != null ? ` (продуктов: ${total})` : ""),
+
+  tributeApiError: ({ code, message }) => `ошибка ${code}: ${message}`,
+
+  tributeApiUnreachable: (reason) => `недоступен (${reason})`,
+
+  telegramWebhookStatus: ({ url, pending, lastError }) =>
+    `${url || "не задан"}` + (pending != null ? `, в очереди: ${pending}` : "") +
+    (lastError ? `, последняя ошибка: ${lastError}` : ", ошибок нет"),
+
+  telegramWebhookUnknown: (reason) => `не удалось получить информацию о вебхуке (${reason})`,
 
   adminUserNotFound: (userId) => `Пользователь ${userId} не найден.`,
 
