@@ -1,0 +1,293 @@
+// Admin commands (private chats, ADMIN_TELEGRAM_IDS only). Everyone else gets a refusal, nothing
+// changes, and the attempt is recorded; every admin action is recorded too (public.admin_actions).
+import { Composer, GrammyError } from "grammy";
+import type { AppDeps } from "../app.ts";
+import { drainOutbox } from "../jobs/scheduled.ts";
+import { errorMessage } from "../log.ts";
+import { createTributeApi, TributeApiError, TributeUnreachableError } from "../tribute/api.ts";
+import type { BotContext, UserSummary } from "./context.ts";
+import { DRAIN_AFTER_REQUEST } from "./payments.ts";
+
+export const ADMIN_COMMANDS = [
+  "sync_subscriptions",
+  "tribute_test",
+  "stats",
+  "user",
+  "grant",
+  "revoke",
+  "refund",
+] as const;
+export type AdminCommand = typeof ADMIN_COMMANDS[number];
+
+export const ADMIN_USAGE: Record<AdminCommand, string> = {
+  sync_subscriptions: "",
+  tribute_test: "",
+  stats: "",
+  user: "<telegram_user_id>",
+  grant: "<telegram_user_id> <days>",
+  revoke: "<telegram_user_id>",
+  refund: "<telegram_payment_charge_id>",
+};
+
+const MAX_GRANT_DAYS = 3650;
+
+function parseUserId(s: string | undefined): number | null {
+  if (!s || !/^\d{1,16}$/.test(s)) return null;
+  const n = Number(s);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+function parseDays(s: string | undefined): number | null {
+  if (!s || !/^\d{1,4}$/.test(s)) return null;
+  const n = Number(s);
+  return n >= 1 && n <= MAX_GRANT_DAYS ? n : null;
+}
+
+interface StarPayment {
+  telegram_user_id: number;
+  status: "paid" | "refunded" | "unmatched";
+  amount: number;
+  currency: string;
+  subscription_id: number | null;
+}
+
+export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const pm = composer.chatType("private");
+  const admins = new Set(deps.config.adminIds);
+
+  const record = (
+    ctx: BotContext,
+    command: AdminCommand,
+    args: Record<string, unknown>,
+    result: string,
+    allowed = true,
+  ) =>
+    deps.db.call("record_admin_action", {
+      p_admin_id: ctx.from!.id,
+      p_command: command,
+      p_args: args,
+      p_result: result.slice(0, 1000),
+      p_allowed: allowed,
+    });
+
+  const argsOf = (ctx: BotContext): string[] => String(ctx.match ?? "").trim().split(/\s+/).filter(Boolean);
+
+  /** Records and answers one admin command: the action returns [result for the log, reply text]. */
+  const run = (
+    command: AdminCommand,
+    action: (ctx: BotContext, args: string[]) => Promise<{ result: string; reply: string; args?: Record<string, unknown> }>,
+  ) =>
+  async (ctx: BotContext) => {
+    const args = argsOf(ctx);
+    let outcome;
+    try {
+      outcome = await action(ctx, args);
+    } catch (err) {
+      // Best effort: the database may be the thing that failed. The update is then retried by Telegram.
+      await record(ctx, command, { args }, `error: ${errorMessage(err)}`).catch(() => {});
+      throw err;
+    }
+    await record(ctx, command, outcome.args ?? { args }, outcome.result);
+    deps.log.info("admin command", {
+      request_id: ctx.requestId,
+      admin_id: ctx.from!.id,
+      command,
+      result: outcome.result,
+    });
+    await ctx.reply(outcome.reply);
+  };
+
+  const usage = (ctx: BotContext, command: AdminCommand) => ({
+    result: "usage",
+    reply: ctx.texts.adminUsage(command, ADMIN_USAGE[command]),
+  });
+
+  // The gate: a non-admin never reaches the handlers below.
+  pm.command([...ADMIN_COMMANDS], async (ctx, next) => {
+    if (admins.has(ctx.from.id)) return await next();
+    const command = ctx.msg.text.slice(1).split(/[\s@]/)[0] as AdminCommand;
+    await record(ctx, command, { args: argsOf(ctx) }, "refused: not an admin", false);
+    deps.log.warn("admin command refused", { request_id: ctx.requestId, user_id: ctx.from.id, command });
+    await ctx.reply(ctx.texts.notAdmin);
+  });
+
+  pm.command(
+    "sync_subscriptions",
+    run("sync_subscriptions", async (ctx) => {
+      const r = await deps.db.call<{ checked: number; expired: number; restored: number; removals_queued: number }>(
+        "sync_subscriptions",
+      );
+      deps.background(drainOutbox(deps, DRAIN_AFTER_REQUEST));
+      return {
+        result: `checked ${r.checked}, expired ${r.expired}, restored ${r.restored}, removals ${r.removals_queued}`,
+        reply: ctx.texts.adminSync({ checked: r.checked, expired: r.expired, restored: r.restored }),
+      };
+    }),
+  );
+
+  pm.command(
+    "tribute_test",
+    run("tribute_test", async (ctx) => {
+      const t = ctx.texts;
+      const { config } = deps;
+      const apiKeyPresent = config.tributeApiKey.trim().length > 0;
+      const tribute = createTributeApi({
+        baseUrl: config.tributeApiUrl,
+        apiKey: config.tributeApiKey,
+        fetch: deps.fetch,
+        timeoutMs: 8000,
+      });
+      const [apiReachable, webhookInfo] = await Promise.all([
+        tribute.listProducts({ size: 1 }).then(
+          (list) => t.tributeApiOk({ total: list.meta.total ?? null }),
+          (err) =>
+            err instanceof TributeApiError
+              ? t.tributeApiError({ code: err.code, message: err.message })
+              : t.tributeApiUnreachable(err instanceof TributeUnreachableError ? err.message : errorMessage(err)),
+        ),
+        ctx.api.getWebhookInfo().then(
+          (info) =>
+            t.telegramWebhookStatus({
+              url: info.url ?? "",
+              pending: info.pending_update_count,
+              lastError: info.last_error_message ?? null,
+            }),
+          (err) => t.telegramWebhookUnknown(err instanceof GrammyError ? err.description : errorMessage(err)),
+        ),
+      ]);
+      return {
+        result: `tribute api: ${apiReachable}; telegram webhook: ${webhookInfo}`,
+        reply: t.tributeTest({ webhookUrl: config.publicUrl, apiKeyPresent, apiReachable, webhookInfo }),
+      };
+    }),
+  );
+
+  pm.command(
+    "stats",
+    run("stats", async (ctx) => {
+      const s = await deps.db.call<{
+        active_by_provider: Record<string, number>;
+        revenue_30d: Array<{ currency: string; amount: number }>;
+        users_with_access?: number;
+      }>("subscription_stats");
+      return {
+        result: `users with access: ${s.users_with_access ?? "?"}`,
+        reply: ctx.texts.adminStats({
+          activeByProvider: s.active_by_provider ?? {},
+          revenue30d: s.revenue_30d ?? [],
+        }),
+      };
+    }),
+  );
+
+  pm.command(
+    "user",
+    run("user", async (ctx, args) => {
+      const userId = parseUserId(args[0]);
+      if (userId === null || args.length !== 1) return usage(ctx, "user");
+      const s = await deps.db.call<UserSummary>("user_summary", { p_telegram_user_id: userId });
+      const t = ctx.texts;
+      if (!s.known && s.subscriptions.length === 0) {
+        return { result: "not found", reply: t.adminUserNotFound(userId), args: { user_id: userId } };
+      }
+      return {
+        result: `has_access ${s.has_access}`,
+        args: { user_id: userId },
+        reply: t.adminUser({
+          userId,
+          username: s.username,
+          hasAccess: s.has_access,
+          accessUntil: s.has_access ? (s.live_until ?? s.access_until) : s.access_until,
+          subscriptions: s.subscriptions.map((x) => ({
+            provider: x.provider,
+            status: x.status,
+            expiresAt: x.expires_at,
+            autoRenew: x.auto_renew,
+          })),
+        }),
+      };
+    }),
+  );
+
+  pm.command(
+    "grant",
+    run("grant", async (ctx, args) => {
+      const userId = parseUserId(args[0]);
+      const days = parseDays(args[1]);
+      if (userId === null || days === null || args.length !== 2) return usage(ctx, "grant");
+      const r = await deps.db.call<{ access_until: string }>("grant_access", {
+        p_telegram_user_id: userId,
+        p_days: days,
+        p_admin_id: ctx.from!.id,
+        p_request_id: String(ctx.update.update_id),
+      });
+      deps.background(drainOutbox(deps, DRAIN_AFTER_REQUEST));
+      return {
+        result: `granted ${days} days, access until ${r.access_until}`,
+        args: { user_id: userId, days },
+        reply: ctx.texts.adminGranted({ userId, days, until: r.access_until }),
+      };
+    }),
+  );
+
+  pm.command(
+    "revoke",
+    run("revoke", async (ctx, args) => {
+      const userId = parseUserId(args[0]);
+      if (userId === null || args.length !== 1) return usage(ctx, "revoke");
+      const r = await deps.db.call<{ ended: number }>("revoke_access", {
+        p_telegram_user_id: userId,
+        p_admin_id: ctx.from!.id,
+        p_request_id: String(ctx.update.update_id),
+      });
+      deps.background(drainOutbox(deps, DRAIN_AFTER_REQUEST));
+      return {
+        result: `revoked, ${r.ended} ended`,
+        args: { user_id: userId },
+        reply: ctx.texts.adminRevoked({ userId, ended: r.ended }),
+      };
+    }),
+  );
+
+  pm.command(
+    "refund",
+    run("refund", async (ctx, args) => {
+      const chargeId = args[0];
+      if (!chargeId || args.length !== 1 || chargeId.length > 256) return usage(ctx, "refund");
+      const t = ctx.texts;
+      const fail = (reason: string) => ({
+        result: `refund failed: ${reason}`,
+        args: { charge_id: chargeId },
+        reply: t.adminRefundFailed({ chargeId, reason }),
+      });
+      const payment = await deps.db.call<StarPayment | null>("find_star_payment", {
+        p_telegram_payment_charge_id: chargeId,
+      });
+      if (!payment) return fail(t.refundReasonNotFound);
+      if (payment.status === "refunded") return fail(t.refundReasonAlreadyRefunded);
+
+      // Telegram first: only money actually returned ends the access it bought.
+      try {
+        await ctx.api.refundStarPayment(payment.telegram_user_id, chargeId);
+      } catch (err) {
+        const reason = err instanceof GrammyError ? err.description : errorMessage(err);
+        // Refunded earlier (e.g. our bookkeeping failed after Telegram's answer): record it now.
+        if (!(err instanceof GrammyError && /CHARGE_ALREADY_REFUNDED/i.test(err.description))) return fail(reason);
+      }
+      const r = await deps.db.call<{ status: string; telegram_user_id?: number }>("refund_star_payment", {
+        p_telegram_payment_charge_id: chargeId,
+      });
+      deps.background(drainOutbox(deps, DRAIN_AFTER_REQUEST));
+      if (r.status === "already_refunded") return fail(t.refundReasonAlreadyRefunded);
+      if (r.status !== "refunded") return fail(t.refundReasonNotFound);
+      return {
+        result: `refunded, user ${payment.telegram_user_id}`,
+        args: { charge_id: chargeId, user_id: payment.telegram_user_id },
+        reply: t.adminRefunded({ chargeId, userId: payment.telegram_user_id }),
+      };
+    }),
+  );
+
+  return composer;
+}
