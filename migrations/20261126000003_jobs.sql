@@ -63,9 +63,12 @@ begin
       continue;
     end if;
     v_kind := case when v_end - now() <= interval '1 day' then '1d' else '3d' end;
+    -- days_left is what is really left (rounded up): a 3-day reminder first seen 2.2 days before the
+    -- end (cron was down, or the access was shorter than 3 days) says 3, not a flat 3.
     insert into public.outbox (telegram_user_id, kind, template, params, dedupe_key)
     values (r.telegram_user_id, 'message', 'reminder',
-            jsonb_build_object('until', v_end, 'days_left', case v_kind when '1d' then 1 else 3 end),
+            jsonb_build_object('until', v_end,
+                               'days_left', greatest(1, ceil(extract(epoch from v_end - now()) / 86400))::int),
             'reminder:' || r.telegram_user_id || ':' || v_kind || ':' || extract(epoch from v_end)::bigint)
     on conflict (dedupe_key) do nothing
     returning id into v_id;
@@ -115,7 +118,8 @@ end $$;
 
 -- A failed delivery: retried with exponential backoff (30 s doubling, at most 1 h) or after Telegram's
 -- retry_after; a user who blocked the bot is marked and their pending messages skipped; after
--- p_max_attempts the row is given up as failed.
+-- p_max_attempts the row is given up as failed. Only a row still being delivered ('sending') changes
+-- state: a worker whose lease ran out (and whose row another worker already sent) cannot put it back.
 create or replace function public.fail_outbox(p_id bigint, p_error text, p_retry_after_seconds int default null,
                                               p_blocked boolean default false, p_permanent boolean default false,
                                               p_max_attempts int default 8)
@@ -129,18 +133,24 @@ begin
     return 'not_found';
   end if;
   if p_blocked then
-    update public.users set blocked_at = coalesce(blocked_at, now()) where telegram_user_id = v_row.telegram_user_id;
+    -- the user may never have written to the bot (no users row yet): the mark must stick anyway
+    insert into public.users (telegram_user_id, blocked_at) values (v_row.telegram_user_id, now())
+    on conflict (telegram_user_id) do update set blocked_at = coalesce(users.blocked_at, now()), updated_at = now();
     update public.outbox set status = 'skipped', locked_until = null, last_error = 'user blocked the bot'
      where telegram_user_id = v_row.telegram_user_id and kind in ('message', 'invite')
-       and status in ('pending', 'sending') and (id = p_id or id <> p_id);
-    v_status := 'skipped';
+       and (status = 'pending' or (status = 'sending' and id = p_id));
+  end if;
+  if v_row.status <> 'sending' then
+    return v_row.status;
+  end if;
+  if p_blocked then
     if v_row.kind = 'remove' then
       -- the removal itself does not need the user to read us: it was done, only the notice failed
       update public.outbox set status = 'sent', sent_at = now(), locked_until = null,
                                last_error = 'notice skipped: user blocked the bot' where id = p_id;
-      v_status := 'sent';
+      return 'sent';
     end if;
-    return v_status;
+    return 'skipped';
   end if;
   if p_permanent or v_row.attempts >= p_max_attempts then
     v_status := 'failed';
@@ -149,7 +159,7 @@ begin
     v_status := 'pending';
     update public.outbox
        set status = 'pending', locked_until = null, last_error = left(p_error, 500),
-           next_attempt_at = now() + make_interval(secs => coalesce(p_retry_after_seconds,
+           next_attempt_at = now() + make_interval(secs => coalesce(greatest(p_retry_after_seconds, 0),
                                                       least(30 * power(2, greatest(v_row.attempts - 1, 0)), 3600)))
      where id = p_id;
   end if;

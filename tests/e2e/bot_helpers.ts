@@ -59,8 +59,15 @@ export function flakyDb(failing: Set<RpcName>): Db {
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** |a - b| < tolerance (default one minute), for timestamps computed by the database from now(). */
-export function assertNear(actual: Date | string | null | undefined, expectedMs: number, toleranceMs = 60_000) {
+export function assertNear(
+  actual: Date | string | null | undefined,
+  expectedMs: number,
+  toleranceMs = 60_000,
+) {
   assert.ok(actual != null, "expected a timestamp");
   const ms = new Date(actual).getTime();
-  assert.ok(Math.abs(ms - expectedMs) < toleranceMs, `${new Date(ms).toISOString()} is not near ${new Date(expectedMs).toISOString()}`);
+  assert.ok(
+    Math.abs(ms - expectedMs) < toleranceMs,
+    `${new Date(ms).toISOString()} is not near ${new Date(expectedMs).toISOString()}`,
+  );
 }

@@ -76,7 +76,10 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
   /** Records and answers one admin command: the action returns [result for the log, reply text]. */
   const run = (
     command: AdminCommand,
-    action: (ctx: BotContext, args: string[]) => Promise<{ result: string; reply: string; args?: Record<string, unknown> }>,
+    action: (
+      ctx: BotContext,
+      args: string[],
+    ) => Promise<{ result: string; reply: string; args?: Record<string, unknown> }>,
   ) =>
   async (ctx: BotContext) => {
     const args = argsOf(ctx);
@@ -115,12 +118,15 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
   pm.command(
     "sync_subscriptions",
     run("sync_subscriptions", async (ctx) => {
-      const r = await deps.db.call<{ checked: number; expired: number; restored: number; removals_queued: number }>(
+      const r = await deps.db.call<
+        { checked: number; expired: number; restored: number; removals_queued: number }
+      >(
         "sync_subscriptions",
       );
       deps.background(drainOutbox(deps, DRAIN_AFTER_REQUEST));
       return {
-        result: `checked ${r.checked}, expired ${r.expired}, restored ${r.restored}, removals ${r.removals_queued}`,
+        result:
+          `checked ${r.checked}, expired ${r.expired}, restored ${r.restored}, removals ${r.removals_queued}`,
         reply: ctx.texts.adminSync({ checked: r.checked, expired: r.expired, restored: r.restored }),
       };
     }),
@@ -144,7 +150,9 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
           (err) =>
             err instanceof TributeApiError
               ? t.tributeApiError({ code: err.code, message: err.message })
-              : t.tributeApiUnreachable(err instanceof TributeUnreachableError ? err.message : errorMessage(err)),
+              : t.tributeApiUnreachable(
+                err instanceof TributeUnreachableError ? err.message : errorMessage(err),
+              ),
         ),
         ctx.api.getWebhookInfo().then(
           (info) =>
@@ -273,7 +281,9 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
       } catch (err) {
         const reason = err instanceof GrammyError ? err.description : errorMessage(err);
         // Refunded earlier (e.g. our bookkeeping failed after Telegram's answer): record it now.
-        if (!(err instanceof GrammyError && /CHARGE_ALREADY_REFUNDED/i.test(err.description))) return fail(reason);
+        if (!(err instanceof GrammyError && /CHARGE_ALREADY_REFUNDED/i.test(err.description))) {
+          return fail(reason);
+        }
       }
       const r = await deps.db.call<{ status: string; telegram_user_id?: number }>("refund_star_payment", {
         p_telegram_payment_charge_id: chargeId,

@@ -64,7 +64,10 @@ if (BOT_COMMANDS.admin.map((c) => c.command).join() !== ADMIN_COMMANDS.join()) {
 const RETRY = { maxDelaySeconds: 5, maxRetryAttempts: 1, rethrowHttpErrors: true } as const;
 const INIT_TIMEOUT_MS = 10_000;
 
-export function createBot(deps: AppDeps, requestIdOf: (update: object) => string | undefined = () => undefined) {
+export function createBot(
+  deps: AppDeps,
+  requestIdOf: (update: object) => string | undefined = () => undefined,
+) {
   const bot = new Bot<BotContext>(deps.config.telegramBotToken, {
     client: { apiRoot: deps.config.telegramApiRoot },
   });

@@ -54,8 +54,11 @@ export type BotContext = Context & BotFlavor;
 function talksToUs(ctx: Context): boolean {
   if (!ctx.from || ctx.from.is_bot) return false;
   if (ctx.preCheckoutQuery) return true;
-  if (ctx.callbackQuery) return ctx.callbackQuery.message?.chat.type !== "group" &&
-    ctx.callbackQuery.message?.chat.type !== "supergroup" && ctx.callbackQuery.message?.chat.type !== "channel";
+  if (ctx.callbackQuery) {
+    return ctx.callbackQuery.message?.chat.type !== "group" &&
+      ctx.callbackQuery.message?.chat.type !== "supergroup" &&
+      ctx.callbackQuery.message?.chat.type !== "channel";
+  }
   return ctx.message !== undefined && ctx.chat?.type === "private";
 }
 

@@ -52,7 +52,11 @@ export function createMembersComposer(deps: AppDeps): Composer<BotContext> {
     } catch (err) {
       // 403: they never started the bot or blocked it; the removal itself is what matters.
       if (!(err instanceof GrammyError && err.error_code === 403)) {
-        deps.log.warn("removal notice failed", { request_id: ctx.requestId, user_id: user.id, error: errorMessage(err) });
+        deps.log.warn("removal notice failed", {
+          request_id: ctx.requestId,
+          user_id: user.id,
+          error: errorMessage(err),
+        });
       }
     }
   });

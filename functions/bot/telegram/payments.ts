@@ -67,6 +67,8 @@ export async function sendStarsInvoice(ctx: BotContext, plan: Plan): Promise<voi
     invoicePayload(plan.code),
     STARS_CURRENCY,
     [{ label: t.invoiceTitle(plan.title), amount: plan.stars_price! }],
+    // Stars need no payment provider; the contract (and Telegram's Stars guide) send an empty token.
+    { provider_token: "" },
   );
 }
 
@@ -157,7 +159,11 @@ export function createPaymentsComposer(deps: AppDeps): Composer<BotContext> {
     try {
       await ctx.reply(reply);
     } catch (err) {
-      deps.log.warn("payment reply failed", { request_id: ctx.requestId, user_id: userId, error: errorMessage(err) });
+      deps.log.warn("payment reply failed", {
+        request_id: ctx.requestId,
+        user_id: userId,
+        error: errorMessage(err),
+      });
     }
     deps.background(drainOutbox(deps, DRAIN_AFTER_REQUEST));
   });

@@ -205,12 +205,14 @@ const en: Texts = {
 
   precheckoutAmountMismatch: "The price of this plan has changed. Please open /plans and try again.",
 
-  precheckoutUnavailable: "We could not confirm this payment right now. Nothing was charged; please try again.",
+  precheckoutUnavailable:
+    "We could not confirm this payment right now. Nothing was charged; please try again.",
 
   paymentThanks: ({ until }) =>
     `Thank you for your payment! ⭐ Your access is active until ${formatDate(until)}.`,
 
-  paymentUnmatched: "We received your payment but could not match it to a plan. Please write to /paysupport " +
+  paymentUnmatched:
+    "We received your payment but could not match it to a plan. Please write to /paysupport " +
     "with the transaction ID from the receipt and we will sort it out.",
 
   activated: ({ until, inviteLink }) =>

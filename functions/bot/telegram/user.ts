@@ -25,7 +25,10 @@ export function statusText(t: Texts, s: UserSummary | null): string {
 /** The /plans message: one line per plan, a Tribute url button and/or a Stars button per plan. */
 export function plansMessage(t: Texts, plans: Plan[]): { text: string; keyboard?: InlineKeyboard } {
   if (plans.length === 0) return { text: t.plansNone };
-  const lines = [t.plansHeader, ...plans.map((p) => t.planLine({ title: p.title, days: p.duration_days, starsPrice: p.stars_price }))];
+  const lines = [
+    t.plansHeader,
+    ...plans.map((p) => t.planLine({ title: p.title, days: p.duration_days, starsPrice: p.stars_price })),
+  ];
   const keyboard = new InlineKeyboard();
   let buttons = 0;
   for (const p of plans) {
@@ -35,7 +38,10 @@ export function plansMessage(t: Texts, plans: Plan[]): { text: string; keyboard?
     }
     if (p.stars_price != null && p.stars_price > 0) {
       // callback_data is limited to 64 bytes; plan codes are short identifiers
-      keyboard.text(t.buttonStars({ title: p.title, stars: p.stars_price }), `${BUY_CALLBACK_PREFIX}${p.code}`).row();
+      keyboard.text(
+        t.buttonStars({ title: p.title, stars: p.stars_price }),
+        `${BUY_CALLBACK_PREFIX}${p.code}`,
+      ).row();
       buttons++;
     }
   }
@@ -74,7 +80,11 @@ export function createUserComposer(deps: AppDeps): Composer<BotContext> {
     if (!code) return await replyPlans(ctx);
     const found = await starsPlan(deps, code);
     if (!found.ok) {
-      await ctx.reply(found.reason === "unknown_plan" ? ctx.texts.precheckoutUnknownPlan : ctx.texts.precheckoutInactivePlan);
+      await ctx.reply(
+        found.reason === "unknown_plan"
+          ? ctx.texts.precheckoutUnknownPlan
+          : ctx.texts.precheckoutInactivePlan,
+      );
       return;
     }
     await sendStarsInvoice(ctx, found.plan);
@@ -86,7 +96,9 @@ export function createUserComposer(deps: AppDeps): Composer<BotContext> {
   composer.callbackQuery(/^buy:(.{1,60})$/, async (ctx) => {
     const found = await starsPlan(deps, ctx.match[1]);
     if (!found.ok) {
-      const text = found.reason === "unknown_plan" ? ctx.texts.precheckoutUnknownPlan : ctx.texts.precheckoutInactivePlan;
+      const text = found.reason === "unknown_plan"
+        ? ctx.texts.precheckoutUnknownPlan
+        : ctx.texts.precheckoutInactivePlan;
       await ctx.answerCallbackQuery({ text, show_alert: true });
       return;
     }
@@ -94,6 +106,9 @@ export function createUserComposer(deps: AppDeps): Composer<BotContext> {
     await ctx.answerCallbackQuery();
     await sendStarsInvoice(ctx, found.plan);
   });
+
+  // Buttons of old messages we no longer understand: stop the spinner, do nothing else.
+  composer.on("callback_query", (ctx) => ctx.answerCallbackQuery());
 
   return composer;
 }

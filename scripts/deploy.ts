@@ -1,0 +1,440 @@
+/**
+ * One-command deployment to a Supabase project (CONTRACT section 8, issue 6).
+ *
+ *   npm run deploy [-- --dry-run] [--env-file .env]
+ *
+ * Steps, in order; the first one that fails stops the run and is named (nothing after it runs):
+ *   1. supabase link --project-ref REF
+ *   2. supabase db push                       (migrations, incl. pg_cron expiry + the pg_net schedule)
+ *   3. supabase secrets set --env-file TMP    (the function's environment; values never printed)
+ *   4. supabase functions deploy bot --no-verify-jwt
+ *   5. Telegram setWebhook                    (function URL, secret_token, allowed_updates)
+ *   6. Telegram setMyCommands                 (user commands en/ru; admin commands for ADMIN_TELEGRAM_IDS)
+ *   7. production schedule                    (Vault secrets bot_function_url + bot_cron_secret)
+ * and finally prints the webhook URL to paste into Tribute.
+ *
+ * Inputs (environment first, then the env file): SUPABASE_PROJECT_REF, TELEGRAM_BOT_TOKEN,
+ * TELEGRAM_WEBHOOK_SECRET, TRIBUTE_API_KEY, CRON_SECRET (required); ADMIN_TELEGRAM_IDS, PAID_CHAT_ID,
+ * PUBLIC_URL, REMIND_AUTO_RENEW, OUTBOX_BATCH (optional, passed to the function); SUPABASE_ACCESS_TOKEN
+ * (or an existing `supabase login`), SUPABASE_DB_PASSWORD (else the CLI asks), SUPABASE_DB_URL (optional:
+ * push and query that database directly). TELEGRAM_API_ROOT is where the Bot API calls go; SUPABASE_CLI
+ * overrides the CLI binary (default node_modules/.bin/supabase). Secrets are masked in everything printed.
+ */
+import { ConfigError, parseConfig } from "../functions/bot/config.ts";
+import { argValue, loadEnv } from "./env.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const DEFAULT_CLI = `${ROOT}/node_modules/.bin/supabase`;
+
+/** Update types the bot handles (messages, buttons, Stars checkout, paid-chat membership). */
+export const ALLOWED_UPDATES = [
+  "message",
+  "callback_query",
+  "pre_checkout_query",
+  "chat_member",
+  "my_chat_member",
+];
+
+/** Variables of the function's environment that deploy hands to `supabase secrets set`. */
+const FUNCTION_ENV_REQUIRED = [
+  "TELEGRAM_BOT_TOKEN",
+  "TELEGRAM_WEBHOOK_SECRET",
+  "TRIBUTE_API_KEY",
+  "CRON_SECRET",
+];
+const FUNCTION_ENV_OPTIONAL = [
+  "ADMIN_TELEGRAM_IDS",
+  "PAID_CHAT_ID",
+  "REMIND_AUTO_RENEW",
+  "OUTBOX_BATCH",
+  "TELEGRAM_API_ROOT",
+  "TRIBUTE_API_URL",
+];
+
+const REQUIRED: Array<[string, string]> = [
+  [
+    "SUPABASE_PROJECT_REF",
+    "the project ref (Supabase dashboard > Project Settings > General, 20 lowercase letters)",
+  ],
+  ["TELEGRAM_BOT_TOKEN", "the bot token from @BotFather"],
+  [
+    "TELEGRAM_WEBHOOK_SECRET",
+    "any random string (A-Z a-z 0-9 _ -); Telegram sends it back with every update",
+  ],
+  ["TRIBUTE_API_KEY", "Tribute dashboard > Settings > API Keys"],
+  ["CRON_SECRET", "any random string; the schedule sends it as X-Cron-Secret"],
+];
+
+/** Names whose values are secret: never printed. */
+const SECRET_NAMES = [
+  "TELEGRAM_BOT_TOKEN",
+  "TELEGRAM_WEBHOOK_SECRET",
+  "TRIBUTE_API_KEY",
+  "CRON_SECRET",
+  "SUPABASE_ACCESS_TOKEN",
+  "SUPABASE_DB_PASSWORD",
+  "SUPABASE_SERVICE_ROLE_KEY",
+];
+
+export const USER_COMMANDS = {
+  en: [
+    { command: "start", description: "Welcome and your access" },
+    { command: "status", description: "Your access: until when, source, auto-renewal" },
+    { command: "plans", description: "Plans and prices" },
+    { command: "paysupport", description: "Help with payments" },
+    { command: "terms", description: "Terms of service" },
+  ],
+  ru: [
+    { command: "start", description: "Приветствие и ваш доступ" },
+    { command: "status", description: "Ваш доступ: до какого числа, источник, автопродление" },
+    { command: "plans", description: "Тарифы и цены" },
+    { command: "paysupport", description: "Помощь с оплатой" },
+    { command: "terms", description: "Условия" },
+  ],
+};
+
+export const ADMIN_COMMANDS = [
+  { command: "sync_subscriptions", description: "Expire past-due, restore valid subscriptions" },
+  { command: "tribute_test", description: "Check Tribute key, API and webhooks" },
+  { command: "stats", description: "Active subscriptions and revenue" },
+  { command: "user", description: "/user <id>: a user's access" },
+  { command: "grant", description: "/grant <id> <days>: give access" },
+  { command: "revoke", description: "/revoke <id>: end access" },
+  { command: "refund", description: "/refund <charge_id>: refund a Stars payment" },
+];
+
+// ---------------------------------------------------------------------------------------------------
+
+interface Step {
+  title: string;
+  /** What will be done, one line per command/call, already masked. */
+  describe: string[];
+  run(): Promise<void>;
+}
+
+class StepFailed extends Error {}
+
+function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+function isLoopback(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    const host = new URL(url).hostname;
+    return host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
+  } catch {
+    return false;
+  }
+}
+
+/** A .env file the Supabase CLI reads (godotenv): bare when safe, else double-quoted with escapes. */
+export function formatEnvFile(vars: Record<string, string>): string {
+  return Object.entries(vars).map(([k, v]) =>
+    /^[A-Za-z0-9_:.,/+@=-]*$/.test(v)
+      ? `${k}=${v}`
+      : `${k}="${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`
+  ).join("\n") + "\n";
+}
+
+export function createMasker(env: Record<string, string>): (text: string) => string {
+  const secrets = SECRET_NAMES.map((n) => env[n]).filter((v): v is string => !!v && v.length >= 3);
+  try {
+    const pw = env.SUPABASE_DB_URL ? decodeURIComponent(new URL(env.SUPABASE_DB_URL).password) : "";
+    if (pw.length >= 3) secrets.push(pw, encodeURIComponent(pw));
+  } catch { /* not a URL: nothing to add */ }
+  secrets.sort((a, b) => b.length - a.length);
+  return (text: string) => {
+    let out = text.replace(/(\/\/[^/:@\s]+:)[^@\s]+@/g, "$1***@");
+    for (const s of secrets) out = out.split(s).join("***");
+    return out;
+  };
+}
+
+async function runCli(
+  cli: string,
+  args: string[],
+  env: Record<string, string>,
+  label: string,
+): Promise<void> {
+  let status: Deno.CommandStatus;
+  try {
+    status = await new Deno.Command(cli, {
+      args,
+      cwd: ROOT,
+      env,
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn().status;
+  } catch (err) {
+    throw new StepFailed(`could not run ${label}: ${err instanceof Error ? err.message : err}`);
+  }
+  if (!status.success) throw new StepFailed(`${label} exited with code ${status.code}`);
+}
+
+async function telegramCall(
+  apiRoot: string,
+  token: string,
+  method: string,
+  body: Record<string, unknown>,
+): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(`${apiRoot}/bot${token}/${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(20_000),
+    });
+  } catch (err) {
+    throw new StepFailed(`Bot API unreachable (${method}): ${err instanceof Error ? err.message : err}`);
+  }
+  const data = await res.json().catch(() => null) as
+    | { ok?: boolean; result?: unknown; description?: string }
+    | null;
+  if (!data?.ok) {
+    throw new StepFailed(`${method} failed: HTTP ${res.status} ${data?.description ?? ""}`.trim());
+  }
+  return data.result;
+}
+
+export interface DeployOptions {
+  dryRun: boolean;
+  env: Record<string, string>;
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+/** The whole deployment; returns the exit code. */
+export async function deploy(opts: DeployOptions): Promise<number> {
+  const env = opts.env;
+  const mask = createMasker(env);
+  const out = (line: string) => (opts.out ?? console.log)(mask(line));
+  const err = (line: string) => (opts.err ?? console.error)(mask(line));
+  const val = (k: string) => (env[k] ?? "").trim();
+
+  // ---- inputs: every problem, one line each, before anything runs
+  const problems: string[] = [];
+  for (const [name, what] of REQUIRED) if (!val(name)) problems.push(`missing ${name}: ${what}`);
+  const ref = val("SUPABASE_PROJECT_REF");
+  if (ref && !/^[a-z]{20}$/.test(ref)) {
+    problems.push("SUPABASE_PROJECT_REF: must be the 20-letter project ref (lowercase a-z), not a URL");
+  }
+  const functionEnv: Record<string, string> = {};
+  for (const k of [...FUNCTION_ENV_REQUIRED, ...FUNCTION_ENV_OPTIONAL, "PUBLIC_URL"]) {
+    if (val(k)) functionEnv[k] = val(k);
+  }
+  try {
+    // format checks of what is present (missing ones are reported above)
+    parseConfig({ ...Object.fromEntries(FUNCTION_ENV_REQUIRED.map((k) => [k, "x"])), ...functionEnv });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const p of e.problems) {
+      const name = p.split(":")[0];
+      if (FUNCTION_ENV_REQUIRED.includes(name) && !val(name)) continue;
+      problems.push(p);
+    }
+  }
+  const cli = val("SUPABASE_CLI") || DEFAULT_CLI;
+  if (!opts.dryRun && !problems.length) {
+    try {
+      Deno.statSync(cli);
+    } catch {
+      problems.push(`supabase CLI not found at ${cli}: run npm install (or set SUPABASE_CLI)`);
+    }
+  }
+  if (problems.length) {
+    for (const p of problems) err(p);
+    err(
+      `deploy: ${problems.length} problem${
+        problems.length === 1 ? "" : "s"
+      } in the configuration; nothing was done.`,
+    );
+    return 1;
+  }
+
+  const functionUrl = val("PUBLIC_URL") || `https://${ref}.supabase.co/functions/v1/bot`;
+  functionEnv.PUBLIC_URL = functionUrl;
+  const notes: string[] = [];
+  for (const k of ["TELEGRAM_API_ROOT", "TRIBUTE_API_URL"]) {
+    if (isLoopback(functionEnv[k])) {
+      delete functionEnv[k];
+      notes.push(`${k} points at this machine: not passed to the deployed function (it uses the default)`);
+    }
+  }
+  if (!val("SUPABASE_ACCESS_TOKEN")) {
+    notes.push("SUPABASE_ACCESS_TOKEN is not set: the CLI uses your `supabase login` session");
+  }
+  if (!val("SUPABASE_DB_PASSWORD") && !val("SUPABASE_DB_URL")) {
+    notes.push("SUPABASE_DB_PASSWORD is not set: the CLI may ask for the database password");
+  }
+
+  const apiRoot = (val("TELEGRAM_API_ROOT") || "https://api.telegram.org").replace(/\/+$/, "");
+  const token = val("TELEGRAM_BOT_TOKEN");
+  const admins = val("ADMIN_TELEGRAM_IDS").split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const dbUrl = val("SUPABASE_DB_URL");
+  const cliEnv: Record<string, string> = { ...Deno.env.toObject() };
+  for (const k of ["SUPABASE_ACCESS_TOKEN", "SUPABASE_DB_PASSWORD"]) if (val(k)) cliEnv[k] = val(k);
+
+  const tmpDir = opts.dryRun ? "<temp dir>" : await Deno.makeTempDir({ prefix: "bot-deploy-" });
+  const secretsFile = `${tmpDir}/function.env`;
+  const scheduleFile = `${tmpDir}/schedule.sql`;
+  const scheduleSql = `select public.set_scheduled_route_secrets(${sqlString(functionUrl)}, ${
+    sqlString(val("CRON_SECRET"))
+  });`;
+  const dbTarget = dbUrl ? ["--db-url", dbUrl] : ["--linked"];
+  const webhookBody = {
+    url: functionUrl,
+    secret_token: val("TELEGRAM_WEBHOOK_SECRET"),
+    allowed_updates: ALLOWED_UPDATES,
+    drop_pending_updates: false,
+  };
+  const call = (method: string, body: unknown) =>
+    `POST ${apiRoot}/bot${token}/${method} ${JSON.stringify(body)}`;
+  const cmd = (args: string[]) => `supabase ${args.join(" ")}`;
+
+  const linkArgs = ["link", "--project-ref", ref];
+  const pushArgs = ["db", "push", ...dbTarget, "--yes"];
+  const secretsArgs = ["secrets", "set", "--project-ref", ref, "--env-file", secretsFile];
+  const deployArgs = ["functions", "deploy", "bot", "--project-ref", ref, "--no-verify-jwt", "--use-api"];
+  const queryArgs = ["db", "query", ...dbTarget, "--file", scheduleFile];
+  const adminScopes = admins.map((id) => ({ scope: { type: "chat", chat_id: id } }));
+
+  const steps: Step[] = [
+    {
+      title: "link the project",
+      describe: [cmd(linkArgs)],
+      run: () => runCli(cli, linkArgs, cliEnv, "supabase link"),
+    },
+    {
+      title: "push the migrations",
+      describe: [cmd(pushArgs)],
+      run: () => runCli(cli, pushArgs, cliEnv, "supabase db push"),
+    },
+    {
+      title: "set the function's secrets",
+      describe: [`${cmd(secretsArgs)}   # ${Object.keys(functionEnv).join(", ")} (values hidden)`],
+      async run() {
+        await Deno.writeTextFile(secretsFile, formatEnvFile(functionEnv), { mode: 0o600 });
+        try {
+          await runCli(cli, secretsArgs, cliEnv, "supabase secrets set");
+        } finally {
+          await Deno.remove(secretsFile).catch(() => {});
+        }
+      },
+    },
+    {
+      title: "deploy the function",
+      describe: [cmd(deployArgs)],
+      run: () => runCli(cli, deployArgs, cliEnv, "supabase functions deploy"),
+    },
+    {
+      title: "set the Telegram webhook",
+      describe: [call("getMe", {}), call("setWebhook", webhookBody)],
+      async run() {
+        const me = await telegramCall(apiRoot, token, "getMe", {}) as { username?: string };
+        out(`      bot @${me?.username ?? "?"}`);
+        await telegramCall(apiRoot, token, "setWebhook", webhookBody);
+      },
+    },
+    {
+      title: "set the bot's commands",
+      describe: [
+        call("setMyCommands", { commands: USER_COMMANDS.en }),
+        call("setMyCommands", { commands: USER_COMMANDS.ru, language_code: "ru" }),
+        ...adminScopes.map((s) =>
+          call("setMyCommands", { commands: [...USER_COMMANDS.en, ...ADMIN_COMMANDS], ...s })
+        ),
+      ],
+      async run() {
+        await telegramCall(apiRoot, token, "setMyCommands", { commands: USER_COMMANDS.en });
+        await telegramCall(apiRoot, token, "setMyCommands", {
+          commands: USER_COMMANDS.ru,
+          language_code: "ru",
+        });
+        for (const s of adminScopes) {
+          // an admin who never opened the bot has no chat yet: a warning, not a failed deploy
+          try {
+            await telegramCall(apiRoot, token, "setMyCommands", {
+              commands: [...USER_COMMANDS.en, ...ADMIN_COMMANDS],
+              ...s,
+            });
+          } catch (e) {
+            out(
+              `      warning: admin commands for ${s.scope.chat_id} not set (${(e as Error).message}); ` +
+                "they still work, the menu just does not list them",
+            );
+          }
+        }
+      },
+    },
+    {
+      title: "store the production schedule's Vault secrets",
+      describe: [`${cmd(queryArgs)}   # ${scheduleSql}`],
+      async run() {
+        await Deno.writeTextFile(scheduleFile, scheduleSql + "\n", { mode: 0o600 });
+        try {
+          await runCli(cli, queryArgs, cliEnv, "supabase db query");
+        } catch (e) {
+          err(
+            "      you can run this in the Supabase SQL editor instead (with your CRON_SECRET in place of ***):",
+          );
+          err(`      ${scheduleSql}`);
+          throw e;
+        } finally {
+          await Deno.remove(scheduleFile).catch(() => {});
+        }
+      },
+    },
+  ];
+
+  out(`${opts.dryRun ? "Dry run: deploy" : "Deploying"} the bot to Supabase project ${ref}`);
+  for (const n of notes) out(`note: ${n}`);
+  try {
+    for (const [i, step] of steps.entries()) {
+      out(`[${i + 1}/${steps.length}] ${step.title}`);
+      for (const line of step.describe) out(`      ${opts.dryRun ? "would run: " : "$ "}${line}`);
+      if (opts.dryRun) continue;
+      try {
+        await step.run();
+      } catch (e) {
+        const why = e instanceof StepFailed
+          ? e.message
+          : e instanceof Error
+          ? `${e.name}: ${e.message}`
+          : String(e);
+        err(`FAILED at step ${i + 1}/${steps.length} (${step.title}): ${why}`);
+        const skipped = steps.slice(i + 1).map((s) => s.title);
+        if (skipped.length) err(`not run: ${skipped.join("; ")}`);
+        return 1;
+      }
+    }
+  } finally {
+    if (!opts.dryRun) await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+  }
+
+  out("");
+  out(`Tribute webhook URL (Tribute dashboard > Settings > API Keys > Webhook): ${functionUrl}`);
+  out(opts.dryRun ? "Dry run: nothing was executed." : "Deployed.");
+  return 0;
+}
+
+if (import.meta.main) {
+  const args = Deno.args;
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log("usage: npm run deploy [-- --dry-run] [--env-file PATH]");
+    Deno.exit(0);
+  }
+  const envFile = argValue(args, "--env-file");
+  if (envFile !== undefined) {
+    try {
+      Deno.statSync(envFile);
+    } catch {
+      console.error(`--env-file ${envFile}: no such file`);
+      Deno.exit(1);
+    }
+  }
+  const env = loadEnv(envFile ?? ".env");
+  Deno.exit(await deploy({ dryRun: args.includes("--dry-run"), env }));
+}

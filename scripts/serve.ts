@@ -1,0 +1,48 @@
+/**
+ * Serves the edge function locally at http://127.0.0.1:54321/functions/v1/bot (what `supabase
+ * functions serve` would do, without Docker). Used by `npm start` (scripts/stack.sh).
+ *
+ *   deno run --allow-net --allow-env --allow-read scripts/serve.ts [--env-file PATH]
+ *
+ * Configuration: environment first, then .env; whatever is still missing gets a safe local default,
+ * one line each saying so. FN_PORT overrides the port.
+ */
+import { createAppDeps } from "../functions/bot/app.ts";
+import { ConfigError, parseConfig } from "../functions/bot/config.ts";
+import { createHandler } from "../functions/bot/handler.ts";
+import { argValue, loadEnv } from "./env.ts";
+import { LOCAL_FUNCTION_PATH, LOCAL_FUNCTION_PORT, withLocalDefaults } from "./local_defaults.ts";
+
+const envFile = argValue(Deno.args, "--env-file") ?? ".env";
+const { env, used } = withLocalDefaults(loadEnv(envFile));
+for (const { name, note } of used) console.log(`${name}: ${note}`);
+
+let config;
+try {
+  config = parseConfig(env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    for (const problem of err.problems) console.error(`config: ${problem}`);
+    Deno.exit(1);
+  }
+  throw err;
+}
+
+const port = Number(env.FN_PORT ?? LOCAL_FUNCTION_PORT);
+const handle = createHandler(createAppDeps(config));
+
+Deno.serve({
+  hostname: "127.0.0.1",
+  port,
+  onListen: ({ hostname, port }) =>
+    console.log(`serving the function at http://${hostname}:${port}${LOCAL_FUNCTION_PATH}`),
+}, (request) => {
+  const { pathname } = new URL(request.url);
+  if (pathname !== LOCAL_FUNCTION_PATH && pathname !== `${LOCAL_FUNCTION_PATH}/`) {
+    return new Response(JSON.stringify({ error: "not found" }), {
+      status: 404,
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
+  }
+  return handle(request);
+});
