@@ -47,7 +47,9 @@ try {
               from generate_series(1, 200) g`;
     await sql`analyze public.subscriptions`;
     return await sql.begin(async (tx) => {
-      if (opts.noIndex) await tx`set local enable_indexscan = off; set local enable_bitmapscan = off`.simple();
+      if (opts.noIndex) {
+        await tx`set local enable_indexscan = off; set local enable_bitmapscan = off`.simple();
+      }
       const t = performance.now();
       const [r] = await tx`select public.expire_subscriptions() as n`;
       const elapsed = performance.now() - t;
@@ -64,7 +66,12 @@ try {
   const large = await best(() => expireRun(200_000));
   const largeNoIndex = await best(() => expireRun(200_000, { noIndex: true }), 1);
   rows.push(["expire 200 due among 200k (vs among 2k)", ms(large), ms(small), (large / small).toFixed(2)]);
-  rows.push(["expire 200 due among 200k: index vs full scan", ms(large), ms(largeNoIndex), (large / largeNoIndex).toFixed(3)]);
+  rows.push([
+    "expire 200 due among 200k: index vs full scan",
+    ms(large),
+    ms(largeNoIndex),
+    (large / largeNoIndex).toFixed(3),
+  ]);
   await sql`truncate public.subscriptions, public.outbox, public.users restart identity cascade`;
 
   // ---------------------------------------------------------------- 2. webhook through the handler
@@ -84,23 +91,40 @@ try {
     const body = JSON.stringify({
       name: "new_subscription",
       created_at: new Date(Date.now() - i * 1000).toISOString(),
-      payload: { subscription_id: 10_000 + i, telegram_user_id: 20_000 + (i % 100), expires_at: new Date(Date.now() + 86_400_000).toISOString(), amount: 700, currency: "eur" },
+      payload: {
+        subscription_id: 10_000 + i,
+        telegram_user_id: 20_000 + (i % 100),
+        expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+        amount: 700,
+        currency: "eur",
+      },
     });
     return { body, sig: await signTributeBody(body, "bench-key") };
   }));
   let t = performance.now();
   for (const { body, sig } of bodies) {
-    const res = await handle(new Request("http://bench/", { method: "POST", headers: { "trbt-signature": sig }, body }));
+    const res = await handle(
+      new Request("http://bench/", { method: "POST", headers: { "trbt-signature": sig }, body }),
+    );
     if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
   }
   const webhook = (performance.now() - t) / N;
   t = performance.now();
   for (let i = 0; i < N; i++) await (await handle(new Request("http://bench/"))).arrayBuffer();
   const health = (performance.now() - t) / N;
-  rows.push([`tribute webhook, per event (n=${N})`, ms(webhook), ms(health) + " (health)", (webhook / health).toFixed(1)]);
+  rows.push([
+    `tribute webhook, per event (n=${N})`,
+    ms(webhook),
+    ms(health) + " (health)",
+    (webhook / health).toFixed(1),
+  ]);
   // duplicates: the journal's unique key answers them without touching entitlements
   t = performance.now();
-  for (const { body, sig } of bodies) await (await handle(new Request("http://bench/", { method: "POST", headers: { "trbt-signature": sig }, body }))).arrayBuffer();
+  for (const { body, sig } of bodies) {
+    await (await handle(
+      new Request("http://bench/", { method: "POST", headers: { "trbt-signature": sig }, body }),
+    )).arrayBuffer();
+  }
   const dup = (performance.now() - t) / N;
   rows.push([`duplicate delivery, per event`, ms(dup), ms(webhook) + " (first)", (dup / webhook).toFixed(2)]);
   await db.close();
@@ -112,7 +136,9 @@ try {
   const tinySig = await signTributeBody(tiny, "k");
   const timeVerify = async (body: Uint8Array, sig: string, n: number) => {
     const s = performance.now();
-    for (let i = 0; i < n; i++) if (!(await verifyTributeSignature(body, sig, "k"))) throw new Error("verify failed");
+    for (let i = 0; i < n; i++) {
+      if (!(await verifyTributeSignature(body, sig, "k"))) throw new Error("verify failed");
+    }
     return (performance.now() - s) / n;
   };
   const bigT = await timeVerify(big, bigSig, 50);

@@ -292,6 +292,8 @@ export async function deploy(opts: DeployOptions): Promise<number> {
   };
   const call = (method: string, body: unknown) =>
     `POST ${apiRoot}/bot${token}/${method} ${JSON.stringify(body)}`;
+  const brief = (method: string) => `POST ${apiRoot}/bot${token}/${method}`;
+  const names = (list: Array<{ command: string }>) => list.map((c) => `/${c.command}`).join(" ");
   const cmd = (args: string[]) => `supabase ${args.join(" ")}`;
 
   const linkArgs = ["link", "--project-ref", ref];
@@ -341,10 +343,12 @@ export async function deploy(opts: DeployOptions): Promise<number> {
     {
       title: "set the bot's commands",
       describe: [
-        call("setMyCommands", { commands: USER_COMMANDS.en }),
-        call("setMyCommands", { commands: USER_COMMANDS.ru, language_code: "ru" }),
-        ...adminScopes.map((s) =>
-          call("setMyCommands", { commands: [...USER_COMMANDS.en, ...ADMIN_COMMANDS], ...s })
+        `${brief("setMyCommands")} commands: ${names(USER_COMMANDS.en)}`,
+        `${brief("setMyCommands")} language_code: ru, commands: ${names(USER_COMMANDS.ru)}`,
+        ...admins.map((id) =>
+          `${brief("setMyCommands")} scope: chat ${id}, commands: ${
+            names([...USER_COMMANDS.en, ...ADMIN_COMMANDS])
+          }`
         ),
       ],
       async run() {

@@ -113,7 +113,7 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
     });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    rows.push({ name: "env", ok: false, detail: err.problems.join("; ") });
+    rows.push({ name: "env", ok: false, detail: err.problems.join("\n") });
   }
 
   const dbUrl = env.DATABASE_URL || env.SUPABASE_DB_URL ||
@@ -145,9 +145,11 @@ export function formatTable(rows: Row[]): string {
   const width = Math.max(...rows.map((r) => r.name.length), "CHECK".length);
   const lines = [`${"CHECK".padEnd(width)}  RESULT  DETAIL`];
   for (const r of rows) {
+    const [first, ...more] = r.detail.split("\n");
     lines.push(
-      `${r.name.padEnd(width)}  ${(r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL").padEnd(6)}  ${r.detail}`,
+      `${r.name.padEnd(width)}  ${(r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL").padEnd(6)}  ${first}`,
     );
+    for (const line of more) lines.push(`${"".padEnd(width)}          ${line}`);
   }
   return lines.join("\n");
 }
@@ -156,7 +158,10 @@ if (import.meta.main) {
   const env = loadEnv(argValue(Deno.args, "--env-file") ?? ".env");
   const rows = await runDoctor(env);
   console.log(formatTable(rows));
-  const failed = rows.filter((r) => !r.ok);
-  console.log(failed.length ? `\n${failed.length} check(s) did not pass.` : "\nAll checks passed.");
-  Deno.exit(failed.length ? 1 : 0);
+  const failed = rows.filter((r) => !r.ok && !r.skipped).length;
+  const skipped = rows.filter((r) => r.skipped).length;
+  console.log(
+    failed || skipped ? `\n${failed} failed, ${skipped} not checked.` : "\nAll checks passed.",
+  );
+  Deno.exit(failed || skipped ? 1 : 0);
 }

@@ -121,7 +121,9 @@ events: ${TRIGGER_EVENTS.join(", ")} (any other name is sent as-is)`);
     console.log(`\n${res.status} ${res.statusText}\n${await res.text()}`);
     Deno.exit(res.ok ? 0 : 1);
   } catch (err) {
-    console.error(`\ncould not reach ${url}: ${err instanceof Error ? err.message : err} (is \`npm start\` running?)`);
+    console.error(
+      `\ncould not reach ${url}: ${err instanceof Error ? err.message : err} (is \`npm start\` running?)`,
+    );
     Deno.exit(1);
   }
 }
