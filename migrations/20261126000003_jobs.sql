@@ -159,8 +159,10 @@ begin
     v_status := 'pending';
     update public.outbox
        set status = 'pending', locked_until = null, last_error = left(p_error, 500),
-           next_attempt_at = now() + make_interval(secs => coalesce(greatest(p_retry_after_seconds, 0),
-                                                      least(30 * power(2, greatest(v_row.attempts - 1, 0)), 3600)))
+           -- (greatest() ignores nulls, so the null test comes first)
+           next_attempt_at = now() + make_interval(secs => case
+                               when p_retry_after_seconds is not null then greatest(p_retry_after_seconds, 0)
+                               else least(30 * power(2, greatest(v_row.attempts - 1, 0)), 3600) end)
      where id = p_id;
   end if;
   return v_status;

@@ -280,7 +280,16 @@ async function deliver(api: Api, paidChatId: number | null, row: OutboxRow): Pro
           ? { type: "sent", note: "removed; notice skipped: user blocked the bot" }
           : { type: "skipped", note: "user blocked the bot" };
       }
-      await send(notice);
+      try {
+        await send(notice);
+      } catch (err) {
+        // the removal is done; a notice that can never be delivered does not undo it
+        const verdict = err instanceof StepError ? classifyDeliveryError(err.original, err.step) : null;
+        if (removed && verdict?.permanent) {
+          return { type: "sent", note: `removed; notice failed: ${verdict.error}` };
+        }
+        throw err;
+      }
       return { type: "sent" };
     }
 

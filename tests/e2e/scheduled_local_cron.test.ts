@@ -1,0 +1,118 @@
+// The local stand-ins for production: scripts/serve.ts (the function on 127.0.0.1, placeholders for
+// missing config) and scripts/local_cron.ts (calls the scheduled route with X-Cron-Secret).
+import assert from "node:assert/strict";
+import { startFakeTelegram } from "../support/fake_telegram.ts";
+import { adminSql, DATABASE_URL, resetDb } from "../support/harness.ts";
+import { awayFromMinuteBoundary, insertSubscription } from "../support/jobs_fixtures.ts";
+import { PROJECT_ROOT, runScript } from "../support/scripts.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test(
+  "serve + local_cron: placeholders announced, /functions/v1/bot only, the cron call reports counts",
+  opts,
+  async () => {
+    const sql = adminSql();
+    const telegram = startFakeTelegram();
+    const port = freePort();
+    const url = `http://127.0.0.1:${port}/functions/v1/bot`;
+    const server = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "scripts/serve.ts",
+        "--env-file",
+        "/nonexistent/.env",
+      ],
+      cwd: PROJECT_ROOT,
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "",
+        HOME: Deno.env.get("HOME") ?? "/tmp",
+        ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+        NO_COLOR: "1",
+        FN_PORT: String(port),
+        DATABASE_URL,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output: string[] = [];
+    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const collecting = (async () => {
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        output.push(value);
+      }
+    })();
+    try {
+      await resetDb(sql);
+      await awayFromMinuteBoundary(15); // pg_cron's own expiry must not take the row first
+      await insertSubscription(sql, { user: 5001, expiresIn: "-1 minute" });
+
+      let up = false;
+      for (let i = 0; i < 100 && !up; i++) {
+        up = await fetch(url).then(async (r) => (await r.body?.cancel(), r.ok)).catch(() => false);
+        if (!up) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(up, `server did not come up:\n${output.join("")}`);
+      const text = output.join("");
+      for (
+        const name of ["TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TRIBUTE_API_KEY", "CRON_SECRET"]
+      ) {
+        assert.match(text, new RegExp(`^${name}: placeholder`, "m"));
+      }
+      assert.doesNotMatch(text, /^DATABASE_URL:/m, "DATABASE_URL was given");
+
+      const other = await fetch(`http://127.0.0.1:${port}/somewhere/else`);
+      await other.body?.cancel();
+      assert.equal(other.status, 404);
+
+      // wrong secret: the route refuses, and local_cron says so with a non-zero exit
+      const refused = await runScript("scripts/local_cron.ts", [
+        "--once",
+        "--url",
+        url,
+        "--env-file",
+        "/nonexistent/.env",
+      ], {
+        CRON_SECRET: "not-the-one",
+      });
+      assert.equal(refused.code, 1);
+      assert.equal(JSON.parse(refused.stdout.trim()).status, 401);
+
+      // same default secret as serve.ts: accepted, one JSON line with the counts
+      const r = await runScript("scripts/local_cron.ts", [
+        "--once",
+        "--url",
+        url,
+        "--env-file",
+        "/nonexistent/.env",
+      ], {});
+      assert.equal(r.code, 0, r.output);
+      const line = JSON.parse(r.stdout.trim());
+      assert.equal(line.status, 200);
+      assert.equal(line.body.ok, true);
+      assert.equal(line.body.expired, 1);
+      assert.equal(typeof line.body.outbox.claimed, "number");
+    } finally {
+      server.kill("SIGTERM");
+      await server.status;
+      await collecting.catch(() => {});
+      await server.stderr.cancel().catch(() => {});
+      await telegram.close();
+      await sql.end();
+    }
+  },
+);

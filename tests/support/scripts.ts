@@ -1,0 +1,71 @@
+/** Runs a project script (scripts/*.ts) as a subprocess with exactly the environment a test gives it. */
+
+export const PROJECT_ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+export interface ScriptResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout + stderr */
+  output: string;
+}
+
+/** What Deno itself needs from the environment (cache dirs, PATH for the CLI), nothing else. */
+function baseEnv(): Record<string, string> {
+  const keep: Record<string, string> = {};
+  for (const k of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "NO_COLOR"]) {
+    const v = Deno.env.get(k);
+    if (v !== undefined) keep[k] = v;
+  }
+  keep.NO_COLOR = "1";
+  return keep;
+}
+
+export async function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<ScriptResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    cwd: PROJECT_ROOT,
+    env: { ...baseEnv(), ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  return { code: out.code, stdout, stderr, output: stdout + stderr };
+}
+
+/**
+ * A stand-in for the Supabase CLI: records each invocation (one line of arguments) in `log`, copies
+ * files passed with --env-file/--file next to it, and exits 1 when its arguments contain `failOn`.
+ */
+export async function fakeSupabaseCli(dir: string, failOn?: string): Promise<{ path: string; log: string }> {
+  const path = `${dir}/supabase`;
+  const log = `${dir}/cli.log`;
+  await Deno.writeTextFile(
+    path,
+    `#!/usr/bin/env bash
+echo "$*" >> ${JSON.stringify(log)}
+prev=""
+for a in "$@"; do
+  if [ "$prev" = "--env-file" ] || [ "$prev" = "--file" ]; then cp "$a" ${
+      JSON.stringify(dir)
+    }/copied-$(basename "$a"); fi
+  prev="$a"
+done
+${
+      failOn
+        ? `if [[ "$*" == *${JSON.stringify(failOn)}* ]]; then echo "fake supabase: $1 failed" >&2; exit 1; fi`
+        : ""
+    }
+echo "fake supabase: ok"
+`,
+    { mode: 0o755 },
+  );
+  return { path, log };
+}

@@ -1,0 +1,144 @@
+// `npm run doctor` and the checks it shares with /tribute_test (functions/bot/jobs/checks.ts).
+import assert from "node:assert/strict";
+import { parseConfig } from "../../functions/bot/config.ts";
+import { checkTelegramWebhook, checkTributeApi, tributeTestReport } from "../../functions/bot/jobs/checks.ts";
+import { startFakeTelegram } from "../support/fake_telegram.ts";
+import { startFakeTribute } from "../support/fake_tribute.ts";
+import { DATABASE_URL } from "../support/harness.ts";
+import { runScript } from "../support/scripts.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const KEY = "doctor-tribute-key";
+const TOKEN = "123456:DoctorToken_abc";
+const PUBLIC_URL = "https://abcdefghijklmnopqrst.supabase.co/functions/v1/bot";
+
+async function fakes() {
+  const telegram = startFakeTelegram();
+  const tribute = await startFakeTribute({ apiKey: KEY });
+  const env = {
+    TELEGRAM_BOT_TOKEN: TOKEN,
+    TELEGRAM_WEBHOOK_SECRET: "doctor-secret",
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    TRIBUTE_API_KEY: KEY,
+    TRIBUTE_API_URL: tribute.url,
+    CRON_SECRET: "doctor-cron",
+    DATABASE_URL,
+    PUBLIC_URL,
+  };
+  return { telegram, tribute, env, close: async () => (await telegram.close(), await tribute.close()) };
+}
+
+Deno.test(
+  "checks: Tribute API reachable with the key; a rejected key is named, never shown",
+  opts,
+  async () => {
+    const f = await fakes();
+    try {
+      const ok = await checkTributeApi(parseConfig(f.env));
+      assert.equal(ok.ok, true, ok.detail);
+      assert.match(ok.detail, /reachable, key accepted/);
+      assert.equal(f.tribute.calls[0].apiKey, KEY);
+
+      const bad = await checkTributeApi(parseConfig({ ...f.env, TRIBUTE_API_KEY: "wrong-key-123" }));
+      assert.equal(bad.ok, false);
+      assert.match(bad.detail, /key rejected \(HTTP 401/);
+      assert.ok(!bad.detail.includes("wrong-key-123"));
+
+      const down = await checkTributeApi(
+        parseConfig({ ...f.env, TRIBUTE_API_URL: "http://127.0.0.1:9/api/v1" }),
+      );
+      assert.equal(down.ok, false);
+      assert.match(down.detail, /unreachable/);
+    } finally {
+      await f.close();
+    }
+  },
+);
+
+Deno.test("checks: Telegram webhook url, expected URL, recent and old delivery errors", opts, async () => {
+  const f = await fakes();
+  try {
+    const config = parseConfig(f.env);
+    const none = await checkTelegramWebhook(config);
+    assert.equal(none.ok, false);
+    assert.match(none.detail, /no webhook set/);
+
+    f.telegram.setWebhookInfo({ url: PUBLIC_URL, pending_update_count: 2 });
+    const ok = await checkTelegramWebhook(config);
+    assert.equal(ok.ok, true, ok.detail);
+    assert.match(ok.detail, new RegExp(`url ${PUBLIC_URL}, pending 2, no delivery errors`));
+
+    const now = Math.floor(Date.now() / 1000);
+    f.telegram.setWebhookInfo({
+      last_error_date: now - 60,
+      last_error_message: "Wrong response from the webhook: 401",
+    });
+    const recent = await checkTelegramWebhook(config);
+    assert.equal(recent.ok, false);
+    assert.match(recent.detail, /last error at .*: Wrong response from the webhook: 401/);
+    f.telegram.setWebhookInfo({ last_error_date: now - 3 * 3600 });
+    assert.equal((await checkTelegramWebhook(config)).ok, true, "an old error is history");
+
+    f.telegram.setWebhookInfo({ url: "https://elsewhere.example/bot" });
+    const wrong = await checkTelegramWebhook(config);
+    assert.equal(wrong.ok, false);
+    assert.match(wrong.detail, /expected https:\/\/abcdefghijklmnopqrst/);
+
+    f.telegram.failNext("getWebhookInfo", { status: 401, description: "Unauthorized" });
+    const unauthorized = await checkTelegramWebhook(config);
+    assert.equal(unauthorized.ok, false);
+    assert.ok(!unauthorized.detail.includes(TOKEN));
+
+    // what /tribute_test shows
+    f.telegram.setWebhookInfo({ url: PUBLIC_URL });
+    const report = await tributeTestReport(config);
+    assert.equal(report.webhookUrl, PUBLIC_URL);
+    assert.equal(report.apiKeyPresent, true);
+    assert.match(report.apiReachable, /^✅ reachable/);
+    assert.match(report.webhookInfo, /^✅ url https/);
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("doctor: a healthy setup is all PASS (exit 0)", opts, async () => {
+  const f = await fakes();
+  try {
+    f.telegram.setWebhookInfo({ url: PUBLIC_URL });
+    const r = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], f.env);
+    assert.equal(r.code, 0, r.output);
+    for (const name of ["env", "database", "migrations", "cron job", "telegram webhook", "tribute api"]) {
+      assert.match(r.stdout, new RegExp(`^${name}\\s+PASS\\s`, "m"), `${name}\n${r.stdout}`);
+    }
+    assert.match(r.stdout, /All checks passed/);
+    assert.ok(!r.output.includes(KEY) && !r.output.includes(TOKEN));
+  } finally {
+    await f.close();
+  }
+});
+
+Deno.test("doctor: problems are FAIL rows (exit 1), secrets never printed", opts, async () => {
+  const f = await fakes();
+  try {
+    const bad = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], {
+      ...f.env,
+      TRIBUTE_API_KEY: "wrong-key-456",
+      DATABASE_URL: "postgresql://postgres:topsecretpw@127.0.0.1:9/postgres",
+    });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /^env\s+PASS/m);
+    assert.match(bad.stdout, /^database\s+FAIL\s+unreachable/m);
+    assert.match(bad.stdout, /^migrations\s+SKIP/m);
+    assert.match(bad.stdout, /^telegram webhook\s+FAIL\s+no webhook set/m);
+    assert.match(bad.stdout, /^tribute api\s+FAIL\s+key rejected/m);
+    assert.ok(!bad.output.includes("wrong-key-456") && !bad.output.includes("topsecretpw"));
+
+    const empty = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], { DATABASE_URL });
+    assert.equal(empty.code, 1);
+    assert.match(empty.stdout, /^env\s+FAIL\s+TELEGRAM_BOT_TOKEN: is required/m);
+    assert.match(empty.stdout, /^\s+CRON_SECRET: is required/m);
+    assert.match(empty.stdout, /^tribute api\s+SKIP/m);
+  } finally {
+    await f.close();
+  }
+});
