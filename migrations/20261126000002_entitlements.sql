@@ -238,9 +238,13 @@ declare
   v_handover timestamptz[] := '{}';
   i int;
 begin
+  -- in order of each subscription's first event as the journal knows it now (the stored starts_at may
+  -- predate an older event that arrived late)
   for s in select x.id, x.external_id, x.revoked_at from public.subscriptions x
            where x.telegram_user_id = p_user and x.provider = 'tribute' and x.kind = 'subscription'
-           order by x.starts_at, x.id
+           order by (select min(w.event_created_at) from public.webhook_events w
+                     where w.subject = 'tribute:subscription:' || x.external_id and w.status = 'processed'),
+                    x.external_id
   loop
     select * into f from public._tribute_fold('tribute:subscription:' || s.external_id);
     continue when f.events = 0;

@@ -19,6 +19,14 @@ end $$;
 
 grant anon, authenticated, service_role to authenticator;
 grant usage on schema public to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public grant all on tables to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
+
+-- Supabase's default privileges, set once when the project is new (like Supabase does at creation):
+-- re-running them on every start would undo what the lockdown migration revoked.
+do $$
+begin
+  if not exists (select 1 from pg_namespace where nspname = 'supabase_migrations') then
+    alter default privileges for role postgres in schema public grant all on tables to anon, authenticated, service_role;
+    alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;
+    alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
+  end if;
+end $$;

@@ -82,7 +82,7 @@ Deno.test("tribute: any delivery order (with duplicates) gives the created_at-or
 
         assert.deepEqual(await state(h, testUser, testSubs), await state(h, refUser, refSubs));
       }),
-      { numRuns: 60 },
+      { numRuns: Number(Deno.env.get("FC_RUNS") ?? 150) },
     );
   } finally {
     await h.close();

@@ -2,9 +2,9 @@
 // changes, and the attempt is recorded; every admin action is recorded too (public.admin_actions).
 import { Composer, GrammyError } from "grammy";
 import type { AppDeps } from "../app.ts";
+import { tributeTestReport } from "../jobs/checks.ts";
 import { drainOutbox } from "../jobs/scheduled.ts";
 import { errorMessage } from "../log.ts";
-import { createTributeApi, TributeApiError, TributeUnreachableError } from "../tribute/api.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";
 
@@ -135,38 +135,11 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
   pm.command(
     "tribute_test",
     run("tribute_test", async (ctx) => {
-      const t = ctx.texts;
-      const { config } = deps;
-      const apiKeyPresent = config.tributeApiKey.trim().length > 0;
-      const tribute = createTributeApi({
-        baseUrl: config.tributeApiUrl,
-        apiKey: config.tributeApiKey,
-        fetch: deps.fetch,
-        timeoutMs: 8000,
-      });
-      const [apiReachable, webhookInfo] = await Promise.all([
-        tribute.listProducts({ size: 1 }).then(
-          (list) => t.tributeApiOk({ total: list.meta.total ?? null }),
-          (err) =>
-            err instanceof TributeApiError
-              ? t.tributeApiError({ code: err.code, message: err.message })
-              : t.tributeApiUnreachable(
-                err instanceof TributeUnreachableError ? err.message : errorMessage(err),
-              ),
-        ),
-        ctx.api.getWebhookInfo().then(
-          (info) =>
-            t.telegramWebhookStatus({
-              url: info.url ?? "",
-              pending: info.pending_update_count,
-              lastError: info.last_error_message ?? null,
-            }),
-          (err) => t.telegramWebhookUnknown(err instanceof GrammyError ? err.description : errorMessage(err)),
-        ),
-      ]);
+      // the same checks npm run doctor prints (jobs/checks.ts), shown to the admin
+      const report = await tributeTestReport(deps.config, deps.fetch, { api: ctx.api });
       return {
-        result: `tribute api: ${apiReachable}; telegram webhook: ${webhookInfo}`,
-        reply: t.tributeTest({ webhookUrl: config.publicUrl, apiKeyPresent, apiReachable, webhookInfo }),
+        result: `tribute api: ${report.apiReachable}; telegram webhook: ${report.webhookInfo}`,
+        reply: ctx.texts.tributeTest(report),
       };
     }),
   );

@@ -83,12 +83,6 @@ export interface Texts {
   /** Reasons for adminRefundFailed. */
   refundReasonNotFound: string;
   refundReasonAlreadyRefunded: string;
-  /** Pieces of tributeTest: the Tribute API probe and Telegram's getWebhookInfo. */
-  tributeApiOk(p: { total?: number | null }): string;
-  tributeApiError(p: { code: string; message: string }): string;
-  tributeApiUnreachable(reason: string): string;
-  telegramWebhookStatus(p: { url: string; pending?: number | null; lastError?: string | null }): string;
-  telegramWebhookUnknown(reason: string): string;
   adminUserNotFound(userId: UserId): string;
   adminUser(p: AdminUserSummary): string;
   adminStats(p: {
@@ -263,17 +257,6 @@ const en: Texts = {
 
   refundReasonAlreadyRefunded: "this payment was already refunded",
 
-  tributeApiOk: ({ total }) => `reachable, key accepted` + (total != null ? ` (${total} products)` : ""),
-
-  tributeApiError: ({ code, message }) => `error ${code}: ${message}`,
-
-  tributeApiUnreachable: (reason) => `unreachable (${reason})`,
-
-  telegramWebhookStatus: ({ url, pending, lastError }) =>
-    `${url || "not set"}` + (pending != null ? `, ${pending} pending` : "") +
-    (lastError ? `, last error: ${lastError}` : ", no recent errors"),
-
-  telegramWebhookUnknown: (reason) => `could not read webhook info (${reason})`,
 
   adminUserNotFound: (userId) => `User ${userId} not found.`,
 
@@ -429,17 +412,6 @@ const ru: Texts = {
 
   refundReasonAlreadyRefunded: "этот платёж уже возвращён",
 
-  tributeApiOk: ({ total }) => `доступен, ключ принят` + (total != null ? ` (продуктов: ${total})` : ""),
-
-  tributeApiError: ({ code, message }) => `ошибка ${code}: ${message}`,
-
-  tributeApiUnreachable: (reason) => `недоступен (${reason})`,
-
-  telegramWebhookStatus: ({ url, pending, lastError }) =>
-    `${url || "не задан"}` + (pending != null ? `, в очереди: ${pending}` : "") +
-    (lastError ? `, последняя ошибка: ${lastError}` : ", ошибок нет"),
-
-  telegramWebhookUnknown: (reason) => `не удалось получить информацию о вебхуке (${reason})`,
 
   adminUserNotFound: (userId) => `Пользователь ${userId} не найден.`,
 
