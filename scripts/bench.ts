@@ -21,6 +21,33 @@ const BASE_URL = Deno.env.get("DATABASE_URL") ?? "postgresql://postgres:postgres
 const dbName = `bench_${Date.now()}`;
 const scratchUrl = BASE_URL.replace(/\/[^/?]*(\?.*)?$/, `/${dbName}`);
 
+/** Ends 200 due grants among `notDue` live ones; returns the milliseconds expire_subscriptions took. */
+async function expireRun(sql: postgres.Sql, notDue: number, opts: { noIndex?: boolean } = {}) {
+  await sql`truncate public.subscriptions, public.outbox, public.users restart identity cascade`;
+  await sql`insert into public.subscriptions (telegram_user_id, provider, external_id, kind, status, starts_at, expires_at)
+            select g, 'manual', 'live-' || g, 'grant', 'active', now() - interval '1 day', now() + (g % 300 + 1) * interval '1 day'
+            from generate_series(1, ${notDue}) g`;
+  await sql`insert into public.subscriptions (telegram_user_id, provider, external_id, kind, status, starts_at, expires_at)
+            select 10000000 + g, 'manual', 'due-' || g, 'grant', 'active', now() - interval '31 days', now() - interval '1 minute'
+            from generate_series(1, 200) g`;
+  await sql`analyze public.subscriptions`;
+  return await sql.begin(async (tx) => {
+    if (opts.noIndex) {
+      await tx`set local enable_indexscan = off; set local enable_bitmapscan = off`.simple();
+    }
+    const t = performance.now();
+    const [r] = await tx`select public.expire_subscriptions() as n`;
+    const elapsed = performance.now() - t;
+    if (r.n !== 200) throw new Error(`expected 200 ended, got ${r.n}`);
+    return elapsed;
+  });
+}
+async function best(run: () => Promise<number>, times = 3) {
+  let fastest = Infinity;
+  for (let i = 0; i < times; i++) fastest = Math.min(fastest, await run());
+  return fastest;
+}
+
 const admin = postgres(BASE_URL, { max: 1, onnotice: () => {} });
 await admin.unsafe(`create database ${dbName}`);
 const rows: string[][] = [["benchmark", "measured", "baseline", "ratio"]];
@@ -37,34 +64,9 @@ try {
   await sql.file("supabase/seed.sql");
 
   // ---------------------------------------------------------------- 1. expiry cost vs table size
-  async function expireRun(notDue: number, opts: { noIndex?: boolean } = {}) {
-    await sql`truncate public.subscriptions, public.outbox, public.users restart identity cascade`;
-    await sql`insert into public.subscriptions (telegram_user_id, provider, external_id, kind, status, starts_at, expires_at)
-              select g, 'manual', 'live-' || g, 'grant', 'active', now() - interval '1 day', now() + (g % 300 + 1) * interval '1 day'
-              from generate_series(1, ${notDue}) g`;
-    await sql`insert into public.subscriptions (telegram_user_id, provider, external_id, kind, status, starts_at, expires_at)
-              select 10000000 + g, 'manual', 'due-' || g, 'grant', 'active', now() - interval '31 days', now() - interval '1 minute'
-              from generate_series(1, 200) g`;
-    await sql`analyze public.subscriptions`;
-    return await sql.begin(async (tx) => {
-      if (opts.noIndex) {
-        await tx`set local enable_indexscan = off; set local enable_bitmapscan = off`.simple();
-      }
-      const t = performance.now();
-      const [r] = await tx`select public.expire_subscriptions() as n`;
-      const elapsed = performance.now() - t;
-      if (r.n !== 200) throw new Error(`expected 200 ended, got ${r.n}`);
-      return elapsed;
-    });
-  }
-  async function best(run: () => Promise<number>, times = 3) {
-    let fastest = Infinity;
-    for (let i = 0; i < times; i++) fastest = Math.min(fastest, await run());
-    return fastest;
-  }
-  const small = await best(() => expireRun(2_000));
-  const large = await best(() => expireRun(200_000));
-  const largeNoIndex = await best(() => expireRun(200_000, { noIndex: true }), 1);
+  const small = await best(() => expireRun(sql, 2_000));
+  const large = await best(() => expireRun(sql, 200_000));
+  const largeNoIndex = await best(() => expireRun(sql, 200_000, { noIndex: true }), 1);
   rows.push(["expire 200 due among 200k (vs among 2k)", ms(large), ms(small), (large / small).toFixed(2)]);
   rows.push([
     "expire 200 due among 200k: index vs full scan",

@@ -42,7 +42,10 @@ export function createBackground(log: Logger) {
   return { background, settle };
 }
 
-export function createAppDeps(config: Config, overrides: Partial<AppDeps> = {}): AppDeps & { settle(): Promise<void> } {
+export function createAppDeps(
+  config: Config,
+  overrides: Partial<AppDeps> = {},
+): AppDeps & { settle(): Promise<void> } {
   const log = overrides.log ?? jsonLogger;
   const { background, settle } = createBackground(log);
   return {

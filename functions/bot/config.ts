@@ -18,12 +18,18 @@ const httpUrl = z.string().trim().url("must be an http(s) URL").refine((u) => /^
   message: "must be an http(s) URL",
 }).transform((u) => u.replace(/\/+$/, ""));
 
-const secret = (what: string) => z.string({ error: `is required (${what})` }).trim().min(1, `is required (${what})`);
+const secret = (what: string) =>
+  z.string({ error: `is required (${what})` }).trim().min(1, `is required (${what})`);
 
-const boolFlag = z.enum(["true", "false", "1", "0", "yes", "no", ""]).transform((v) => ["true", "1", "yes"].includes(v));
+const boolFlag = z.enum(["true", "false", "1", "0", "yes", "no", ""]).transform((v) =>
+  ["true", "1", "yes"].includes(v)
+);
 
 export const configSchema = z.object({
-  TELEGRAM_BOT_TOKEN: secret("the bot token from @BotFather").regex(/^\d+:[\w-]+$/, "does not look like a bot token"),
+  TELEGRAM_BOT_TOKEN: secret("the bot token from @BotFather").regex(
+    /^\d+:[\w-]+$/,
+    "does not look like a bot token",
+  ),
   TELEGRAM_WEBHOOK_SECRET: secret("any random string; Telegram echoes it in X-Telegram-Bot-Api-Secret-Token")
     .regex(/^[A-Za-z0-9_-]{1,256}$/, "may contain only A-Z, a-z, 0-9, _ and - (Telegram's rule)"),
   TELEGRAM_API_ROOT: httpUrl.default("https://api.telegram.org"),
@@ -75,11 +81,15 @@ export const LOCAL_DATABASE_URL = "postgresql://postgres:postgres@127.0.0.1:5432
 /** Reads a plain record (Deno.env.toObject(), a test's literal). Throws ConfigError listing every problem. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(
-    Object.keys(configSchema.shape).map((key) => [key, env[key] === "" && key !== "ADMIN_TELEGRAM_IDS" ? undefined : env[key]]),
+    Object.keys(configSchema.shape).map((
+      key,
+    ) => [key, env[key] === "" && key !== "ADMIN_TELEGRAM_IDS" ? undefined : env[key]]),
   );
   const result = configSchema.safeParse(cleaned);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${String(issue.path[0] ?? "config")}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) =>
+      `${String(issue.path[0] ?? "config")}: ${issue.message}`
+    );
     throw new ConfigError([...new Set(problems)]);
   }
   const c: Parsed = result.data;
@@ -90,7 +100,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     db = { kind: "supabase", url: c.SUPABASE_URL, serviceRoleKey: c.SUPABASE_SERVICE_ROLE_KEY };
   } else if (c.SUPABASE_URL || c.SUPABASE_SERVICE_ROLE_KEY) {
     throw new ConfigError([
-      c.SUPABASE_URL ? "SUPABASE_SERVICE_ROLE_KEY: is required with SUPABASE_URL" : "SUPABASE_URL: is required with SUPABASE_SERVICE_ROLE_KEY",
+      c.SUPABASE_URL
+        ? "SUPABASE_SERVICE_ROLE_KEY: is required with SUPABASE_URL"
+        : "SUPABASE_URL: is required with SUPABASE_SERVICE_ROLE_KEY",
     ]);
   } else db = { kind: "postgres", url: LOCAL_DATABASE_URL };
   return {

@@ -40,8 +40,9 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
     try {
       response = await dispatch(route, request, requestId);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) response = json(413, { error: "payload too large", limit_bytes: 1048576 });
-      else if (err instanceof DbUnavailableError) {
+      if (err instanceof BodyTooLargeError) {
+        response = json(413, { error: "payload too large", limit_bytes: 1048576 });
+      } else if (err instanceof DbUnavailableError) {
         deps.log.error("database unavailable", { request_id: requestId, route, error: err.message });
         response = json(503, { error: "database unavailable, retry later" }, { "retry-after": "30" });
       } else {
@@ -78,7 +79,9 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
       return json(200, { ok: true });
     }
     // cron
-    if (!safeEqual(request.headers.get(CRON_SECRET_HEADER) ?? "", deps.config.cronSecret)) return unauthorized();
+    if (!safeEqual(request.headers.get(CRON_SECRET_HEADER) ?? "", deps.config.cronSecret)) {
+      return unauthorized();
+    }
     if (body.byteLength > 0 && !parseJsonBody(body).ok) return json(400, { error: "body is not valid JSON" });
     const report = await runScheduled(deps);
     return json(200, { ok: true, ...report });

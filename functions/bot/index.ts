@@ -8,7 +8,9 @@ try {
   config = parseConfig(Deno.env.toObject());
 } catch (err) {
   if (err instanceof ConfigError) {
-    for (const problem of err.problems) console.error(JSON.stringify({ level: "error", msg: `config: ${problem}` }));
+    for (const problem of err.problems) {
+      console.error(JSON.stringify({ level: "error", msg: `config: ${problem}` }));
+    }
     Deno.exit(1);
   }
   throw err;

@@ -12,7 +12,11 @@ import { SHIM_SERVICE_KEY, startRpcShim } from "../support/rpc_shim.ts";
 
 async function exercise(db: Db, user: number, charge: string) {
   const plans = await db.call<{ code: string; stars_price: number }[]>("list_plans");
-  const verdict = await db.call<{ ok: boolean }>("stars_checkout_verdict", { p_plan_code: "month", p_amount: 250, p_currency: "XTR" });
+  const verdict = await db.call<{ ok: boolean }>("stars_checkout_verdict", {
+    p_plan_code: "month",
+    p_amount: 250,
+    p_currency: "XTR",
+  });
   const paid = await db.call<{ status: string }>("apply_star_payment", {
     p_telegram_user_id: user,
     p_plan_code: "month",
@@ -31,7 +35,14 @@ async function exercise(db: Db, user: number, charge: string) {
   });
   const has = await db.call<boolean>("has_access", { telegram_user_id: user });
   const expired = await db.call<number>("expire_subscriptions");
-  return { plans: plans.map((p) => [p.code, p.stars_price]), verdict: verdict.ok, paid: paid.status, again: again.status, has, expiredType: typeof expired };
+  return {
+    plans: plans.map((p) => [p.code, p.stars_price]),
+    verdict: verdict.ok,
+    paid: paid.status,
+    again: again.status,
+    has,
+    expiredType: typeof expired,
+  };
 }
 
 Deno.test("db port: postgres.js and supabase-js .rpc() give the same results", async () => {
@@ -49,13 +60,20 @@ Deno.test("db port: postgres.js and supabase-js .rpc() give the same results", a
     assert.equal(a.again, "duplicate");
     assert.equal(a.has, true);
     assert.equal(a.expiredType, "number");
-    assert.ok(shim.calls.some((c) => c.fn === "apply_star_payment"), "the supabase transport went through PostgREST-style RPC");
-    const [rows] = await sql`select count(*)::int as n from public.payments where telegram_payment_charge_id in ('charge-pg', 'charge-rpc')`;
+    assert.ok(
+      shim.calls.some((c) => c.fn === "apply_star_payment"),
+      "the supabase transport went through PostgREST-style RPC",
+    );
+    const [rows] =
+      await sql`select count(*)::int as n from public.payments where telegram_payment_charge_id in ('charge-pg', 'charge-rpc')`;
     assert.equal(rows.n, 2);
 
     // a raised SQL exception is a query error on both, not an outage
     for (const db of [pg, rpc]) {
-      await assert.rejects(db.call("grant_access", { p_telegram_user_id: 1, p_days: -5, p_admin_id: 1, p_request_id: "x" }), DbQueryError);
+      await assert.rejects(
+        db.call("grant_access", { p_telegram_user_id: 1, p_days: -5, p_admin_id: 1, p_request_id: "x" }),
+        DbQueryError,
+      );
     }
     // an unreachable database is DbUnavailableError on both
     shim.failNext503(true);
@@ -63,7 +81,9 @@ Deno.test("db port: postgres.js and supabase-js .rpc() give the same results", a
     shim.failNext503(false);
     const deadRpc = createRpcDb("http://127.0.0.1:1", SHIM_SERVICE_KEY);
     await assert.rejects(deadRpc.call("list_plans"), DbUnavailableError);
-    const deadPg = createPostgresDb("postgresql://postgres:postgres@127.0.0.1:1/postgres", { connectTimeoutSeconds: 2 });
+    const deadPg = createPostgresDb("postgresql://postgres:postgres@127.0.0.1:1/postgres", {
+      connectTimeoutSeconds: 2,
+    });
     await assert.rejects(deadPg.call("list_plans"), DbUnavailableError);
     await deadPg.close();
   } finally {
@@ -82,9 +102,21 @@ Deno.test("db port: a Tribute webhook through the production (supabase-js) trans
     const body = JSON.stringify({
       name: "new_subscription",
       created_at: new Date().toISOString(),
-      payload: { subscription_id: 4242, telegram_user_id: 4243, expires_at: new Date(Date.now() + 86_400_000).toISOString(), amount: 100, currency: "usd" },
+      payload: {
+        subscription_id: 4242,
+        telegram_user_id: 4243,
+        expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+        amount: 100,
+        currency: "usd",
+      },
     });
-    const res = await handle(new Request(h.url, { method: "POST", headers: { "trbt-signature": await signTributeBody(body, TRIBUTE_KEY) }, body }));
+    const res = await handle(
+      new Request(h.url, {
+        method: "POST",
+        headers: { "trbt-signature": await signTributeBody(body, TRIBUTE_KEY) },
+        body,
+      }),
+    );
     assert.equal(res.status, 200);
     await deps.settle();
     const [s] = await h.sql`select status from public.subscriptions where external_id = '4242'`;

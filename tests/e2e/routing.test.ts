@@ -7,7 +7,13 @@ const sample = {
   name: "new_subscription",
   created_at: "2026-11-20T10:00:00.123Z",
   sent_at: "2026-11-20T10:00:01Z",
-  payload: { subscription_id: 77, telegram_user_id: 5550001, expires_at: "2099-01-01T00:00:00Z", amount: 700, currency: "eur" },
+  payload: {
+    subscription_id: 77,
+    telegram_user_id: 5550001,
+    expires_at: "2099-01-01T00:00:00Z",
+    amount: 700,
+    currency: "eur",
+  },
 };
 
 async function counts(sql: import("postgres").Sql) {
@@ -37,30 +43,37 @@ Deno.test("routing table: health, tribute, telegram, cron, unauthenticated, limi
       assert.deepEqual(await counts(h.sql), before);
     });
 
-    await t.step("tribute: missing/wrong/truncated signature and tampered body are 401, nothing written", async () => {
-      const before = await counts(h.sql);
-      for (const signature of ["", "00", "deadbeef".repeat(8)]) {
-        const res = await h.postTribute(sample, { signature });
-        assert.equal(res.status, 401, `signature ${JSON.stringify(signature)}`);
+    await t.step(
+      "tribute: missing/wrong/truncated signature and tampered body are 401, nothing written",
+      async () => {
+        const before = await counts(h.sql);
+        for (const signature of ["", "00", "deadbeef".repeat(8)]) {
+          const res = await h.postTribute(sample, { signature });
+          assert.equal(res.status, 401, `signature ${JSON.stringify(signature)}`);
+          await res.body?.cancel();
+        }
+        const good = await (await import("../../functions/bot/tribute/signature.ts")).signTributeBody(
+          JSON.stringify(sample),
+          TRIBUTE_KEY,
+        );
+        let res = await h.postTribute(sample, { signature: good.slice(0, 40) });
+        assert.equal(res.status, 401);
         await res.body?.cancel();
-      }
-      const good = await (await import("../../functions/bot/tribute/signature.ts")).signTributeBody(JSON.stringify(sample), TRIBUTE_KEY);
-      let res = await h.postTribute(sample, { signature: good.slice(0, 40) });
-      assert.equal(res.status, 401);
-      await res.body?.cancel();
-      const tampered = JSON.stringify({ ...sample, payload: { ...sample.payload, telegram_user_id: 1 } });
-      res = await h.postTribute(null, { raw: tampered, signature: good });
-      assert.equal(res.status, 401);
-      await res.body?.cancel();
-      assert.deepEqual(await counts(h.sql), before);
-    });
+        const tampered = JSON.stringify({ ...sample, payload: { ...sample.payload, telegram_user_id: 1 } });
+        res = await h.postTribute(null, { raw: tampered, signature: good });
+        assert.equal(res.status, 401);
+        await res.body?.cancel();
+        assert.deepEqual(await counts(h.sql), before);
+      },
+    );
 
     await t.step("tribute: a correctly signed event is 200 and applied", async () => {
       const res = await h.postTribute(sample);
       assert.equal(res.status, 200);
       const body = await res.json();
       assert.equal(body.status, "processed");
-      const [sub] = await h.sql`select status, telegram_user_id from public.subscriptions where external_id = '77'`;
+      const [sub] = await h
+        .sql`select status, telegram_user_id from public.subscriptions where external_id = '77'`;
       assert.equal(sub.status, "active");
     });
 
@@ -107,7 +120,9 @@ Deno.test("routing table: health, tribute, telegram, cron, unauthenticated, limi
 
     await t.step("body over 1 MiB: 413 on every door", async () => {
       const big = JSON.stringify({ pad: "x".repeat(1024 * 1024 + 10) });
-      const doors: Record<string, string>[] = [{ "trbt-signature": "ab" }, { "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET }, { "X-Cron-Secret": CRON_SECRET }];
+      const doors: Record<string, string>[] = [{ "trbt-signature": "ab" }, {
+        "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+      }, { "X-Cron-Secret": CRON_SECRET }];
       for (const headers of doors) {
         const res = await fetch(h.url, { method: "POST", headers, body: big });
         assert.equal(res.status, 413);
@@ -117,7 +132,9 @@ Deno.test("routing table: health, tribute, telegram, cron, unauthenticated, limi
 
     await t.step("responses and logs never contain secrets", () => {
       const all = h.logs.join("\n");
-      for (const s of [TRIBUTE_KEY, WEBHOOK_SECRET, CRON_SECRET, h.config.telegramBotToken]) assert.ok(!all.includes(s), "log leaked a secret");
+      for (const s of [TRIBUTE_KEY, WEBHOOK_SECRET, CRON_SECRET, h.config.telegramBotToken]) {
+        assert.ok(!all.includes(s), "log leaked a secret");
+      }
       for (const line of h.logs) JSON.parse(line);
     });
   } finally {

@@ -27,7 +27,9 @@ const stepArb = fc.record({
 const historyArb = fc.uniqueArray(fc.integer({ min: 0, max: 40 * 24 * 60 }), { minLength: 1, maxLength: 7 })
   .chain((minutes) =>
     fc.tuple(
-      fc.tuple(...minutes.map(() => stepArb)).map((steps) => steps.map((s, i) => ({ ...s, minute: minutes[i] }) as Step)),
+      fc.tuple(...minutes.map(() => stepArb)).map((steps) =>
+        steps.map((s, i) => ({ ...s, minute: minutes[i] }) as Step)
+      ),
       fc.array(fc.nat(), { minLength: minutes.length, maxLength: minutes.length }),
       fc.array(fc.nat({ max: minutes.length - 1 }), { maxLength: 3 }),
     )
@@ -38,25 +40,47 @@ const base = Date.now() - 30 * DAY;
 
 function envelope(step: Step, user: number, subIds: [number, number]) {
   const created = base + step.minute * MIN;
-  const payload: Record<string, unknown> = { subscription_id: subIds[step.sub], telegram_user_id: user, amount: 100, currency: "usd" };
-  if (step.expiresDays !== null) payload.expires_at = new Date(created + step.expiresDays * DAY).toISOString();
+  const payload: Record<string, unknown> = {
+    subscription_id: subIds[step.sub],
+    telegram_user_id: user,
+    amount: 100,
+    currency: "usd",
+  };
+  if (step.expiresDays !== null) {
+    payload.expires_at = new Date(created + step.expiresDays * DAY).toISOString();
+  }
   return JSON.stringify({ name: step.name, created_at: new Date(created).toISOString(), payload });
 }
 
 async function deliver(h: Harness, body: string) {
-  const res = await h.handle(new Request(h.url, { method: "POST", headers: { "trbt-signature": await signTributeBody(body, TRIBUTE_KEY) }, body }));
+  const res = await h.handle(
+    new Request(h.url, {
+      method: "POST",
+      headers: { "trbt-signature": await signTributeBody(body, TRIBUTE_KEY) },
+      body,
+    }),
+  );
   assert.equal(res.status, 200, await res.text());
 }
 
 async function state(h: Harness, user: number, subIds: [number, number]) {
-  const rows = await h.sql`select external_id, status, auto_renew, expires_at, bonus_days, type, bonus_to is not null as donated
+  const rows = await h
+    .sql`select external_id, status, auto_renew, expires_at, bonus_days, type, bonus_to is not null as donated
                            from public.subscriptions where telegram_user_id = ${user}`;
   const byId = new Map(rows.map((r) => [r.external_id, r]));
   const [acc] = await h.sql`select public.has_access(${user}) as has, public.access_until(${user}) as until`;
   return {
     subs: subIds.map((id) => {
       const r = byId.get(String(id));
-      return r && { status: r.status, auto_renew: r.auto_renew, expires_at: r.expires_at.toISOString(), bonus_days: r.bonus_days, type: r.type, donated: r.donated };
+      return r &&
+        {
+          status: r.status,
+          auto_renew: r.auto_renew,
+          expires_at: r.expires_at.toISOString(),
+          bonus_days: r.bonus_days,
+          type: r.type,
+          donated: r.donated,
+        };
     }),
     has: acc.has,
     until: acc.until?.toISOString() ?? null,
@@ -76,7 +100,9 @@ Deno.test("tribute: any delivery order (with duplicates) gives the created_at-or
         const sorted = [...steps].sort((a, b) => a.minute - b.minute);
         for (const s of sorted) await deliver(h, envelope(s, refUser, refSubs));
 
-        const order = steps.map((s, i) => ({ s, k: shuffleKeys[i] })).sort((a, b) => a.k - b.k).map((x) => x.s);
+        const order = steps.map((s, i) => ({ s, k: shuffleKeys[i] })).sort((a, b) => a.k - b.k).map((x) =>
+          x.s
+        );
         for (const d of dupes) order.splice(d % (order.length + 1), 0, steps[d]);
         for (const s of order) await deliver(h, envelope(s, testUser, testSubs));
 

@@ -12,7 +12,10 @@ const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const now = () => Date.now();
 
-function subEvent(name: string, o: { sub: number; user: number; created: number; expires?: number | null; type?: string; amount?: number }) {
+function subEvent(
+  name: string,
+  o: { sub: number; user: number; created: number; expires?: number | null; type?: string; amount?: number },
+) {
   const payload: Record<string, unknown> = {
     subscription_name: "Club",
     subscription_id: o.sub,
@@ -38,7 +41,8 @@ async function send(h: Harness, body: unknown) {
 }
 
 async function sub(h: Harness, externalId: string) {
-  const [row] = await h.sql`select * from public.subscriptions where provider = 'tribute' and external_id = ${externalId}`;
+  const [row] = await h
+    .sql`select * from public.subscriptions where provider = 'tribute' and external_id = ${externalId}`;
   return row;
 }
 
@@ -68,7 +72,11 @@ Deno.test("tribute: the seed documents' payloads are accepted verbatim", async (
     assert.equal((await access(h, 12321321)).has, false);
     // amounts stored exactly as received, no conversion
     const pays = await h.sql`select amount::int, currency, kind, status from public.payments order by id`;
-    assert.deepEqual(pays.map((p) => [p.amount, p.currency, p.kind]), [[700, "eur", "subscription"], [500, "usd", "purchase"]]);
+    assert.deepEqual(pays.map((p) => [p.amount, p.currency, p.kind]), [[700, "eur", "subscription"], [
+      500,
+      "usd",
+      "purchase",
+    ]]);
     assert.equal(pays[1].status, "unmatched"); // no plan maps product 456
   } finally {
     await h.close();
@@ -79,7 +87,16 @@ Deno.test("tribute: new subscription grants access until payload.expires_at, sto
   const h = await startHarness();
   try {
     const t0 = now() - 60_000;
-    const r = await send(h, subEvent("new_subscription", { sub: 500, user: 700, created: t0, expires: t0 + 31 * DAY, type: "gift" }));
+    const r = await send(
+      h,
+      subEvent("new_subscription", {
+        sub: 500,
+        user: 700,
+        created: t0,
+        expires: t0 + 31 * DAY,
+        type: "gift",
+      }),
+    );
     assert.equal(r.status, 200);
     const s = await sub(h, "500");
     assert.equal(s.status, "active");
@@ -111,7 +128,8 @@ Deno.test("tribute: the same delivery N times has one effect, even with a new se
       assert.equal(again.body.status, "duplicate");
       assert.equal(again.body.event_id, first.body.event_id);
     }
-    const [c] = await h.sql`select (select count(*) from public.webhook_events)::int as e, (select count(*) from public.payments)::int as p,
+    const [c] = await h
+      .sql`select (select count(*) from public.webhook_events)::int as e, (select count(*) from public.payments)::int as p,
                                    (select count(*) from public.subscriptions)::int as s, (select count(*) from public.outbox)::int as o`;
     assert.deepEqual({ ...c }, { e: 1, p: 1, s: 1, o: 1 });
   } finally {
@@ -124,13 +142,24 @@ Deno.test("tribute: renewal extends, cancellation keeps access until expires_at 
   try {
     const t0 = now() - 2 * DAY;
     await send(h, subEvent("new_subscription", { sub: 502, user: 702, created: t0, expires: t0 + 30 * DAY }));
-    await send(h, subEvent("renewed_subscription", { sub: 502, user: 702, created: t0 + DAY, expires: t0 + 60 * DAY }));
+    await send(
+      h,
+      subEvent("renewed_subscription", { sub: 502, user: 702, created: t0 + DAY, expires: t0 + 60 * DAY }),
+    );
     let s = await sub(h, "502");
     assert.equal(s.expires_at.getTime(), t0 + 60 * DAY);
     const kinds = await h.sql`select kind from public.payments order by id`;
     assert.deepEqual(kinds.map((k) => k.kind), ["subscription", "renewal"]);
 
-    await send(h, subEvent("cancelled_subscription", { sub: 502, user: 702, created: t0 + 2 * DAY - 1000, expires: t0 + 60 * DAY }));
+    await send(
+      h,
+      subEvent("cancelled_subscription", {
+        sub: 502,
+        user: 702,
+        created: t0 + 2 * DAY - 1000,
+        expires: t0 + 60 * DAY,
+      }),
+    );
     s = await sub(h, "502");
     assert.equal(s.status, "cancelled");
     assert.equal(s.auto_renew, false);
@@ -149,10 +178,19 @@ Deno.test("tribute: cancellation whose expires_at is past ends access now and qu
     const t0 = now() - 40 * DAY;
     await send(h, subEvent("new_subscription", { sub: 503, user: 703, created: t0, expires: now() + DAY }));
     assert.equal((await access(h, 703)).has, true);
-    await send(h, subEvent("cancelled_subscription", { sub: 503, user: 703, created: now() - 1000, expires: now() - 3600_000 }));
+    await send(
+      h,
+      subEvent("cancelled_subscription", {
+        sub: 503,
+        user: 703,
+        created: now() - 1000,
+        expires: now() - 3600_000,
+      }),
+    );
     assert.equal((await sub(h, "503")).status, "expired");
     assert.equal((await access(h, 703)).has, false);
-    const removal = await h.sql`select template from public.outbox where telegram_user_id = 703 and kind = 'remove'`;
+    const removal = await h
+      .sql`select template from public.outbox where telegram_user_id = 703 and kind = 'remove'`;
     assert.equal(removal.length, 1);
   } finally {
     await h.close();
@@ -176,8 +214,14 @@ Deno.test("tribute: unused days of a cancelled subscription become bonus days of
     const tNew = now() - 1000;
     const t0 = tNew - 20 * DAY - 1000; // the cancelled one has 10 days minus a second left at tNew
     await send(h, subEvent("new_subscription", { sub: 600, user: 800, created: t0, expires: t0 + 30 * DAY }));
-    await send(h, subEvent("cancelled_subscription", { sub: 600, user: 800, created: t0 + DAY, expires: t0 + 30 * DAY }));
-    await send(h, subEvent("new_subscription", { sub: 601, user: 800, created: tNew, expires: tNew + 30 * DAY }));
+    await send(
+      h,
+      subEvent("cancelled_subscription", { sub: 600, user: 800, created: t0 + DAY, expires: t0 + 30 * DAY }),
+    );
+    await send(
+      h,
+      subEvent("new_subscription", { sub: 601, user: 800, created: tNew, expires: tNew + 30 * DAY }),
+    );
     let s = await sub(h, "601");
     assert.equal(s.bonus_days, 10);
     assert.equal(s.expires_at.getTime(), tNew + 40 * DAY);
@@ -185,10 +229,19 @@ Deno.test("tribute: unused days of a cancelled subscription become bonus days of
     assert.equal(old.status, "expired");
     assert.equal(old.bonus_to, s.id);
     // access never dropped, so no removal and no second invite
-    const removals = await h.sql`select 1 from public.outbox where telegram_user_id = 800 and kind = 'remove'`;
+    const removals = await h
+      .sql`select 1 from public.outbox where telegram_user_id = 800 and kind = 'remove'`;
     assert.equal(removals.length, 0);
     // a renewal keeps the same bonus (added once, not compounded)
-    await send(h, subEvent("renewed_subscription", { sub: 601, user: 800, created: tNew + 1000, expires: tNew + 60 * DAY }));
+    await send(
+      h,
+      subEvent("renewed_subscription", {
+        sub: 601,
+        user: 800,
+        created: tNew + 1000,
+        expires: tNew + 60 * DAY,
+      }),
+    );
     s = await sub(h, "601");
     assert.equal(s.bonus_days, 10);
     assert.equal(s.expires_at.getTime(), tNew + 70 * DAY);
@@ -209,7 +262,13 @@ Deno.test("tribute: digital products stack after current access; refunds (any sp
       name: "new_digital_product",
       created_at: iso(created),
       sent_at: iso(created),
-      payload: { product_id: product, purchase_id: purchase, amount: 500, currency: "rub", telegram_user_id: 900 },
+      payload: {
+        product_id: product,
+        purchase_id: purchase,
+        amount: 500,
+        currency: "rub",
+        telegram_user_id: 900,
+      },
     });
     await send(h, buy(456, 1, t0 + 1));
     await send(h, buy(457, 2, t0 + 2));
@@ -218,7 +277,11 @@ Deno.test("tribute: digital products stack after current access; refunds (any sp
 
     // refunding the first purchase removes its 30 days; the later purchase moves up (no gap)
     for (const name of ["digital_product_refund", "digitalProductRefund"]) {
-      const r = await send(h, { name, created_at: iso(t0 + 3), payload: { product_id: 456, purchase_id: 1, telegram_user_id: 900, amount: 500, currency: "rub" } });
+      const r = await send(h, {
+        name,
+        created_at: iso(t0 + 3),
+        payload: { product_id: 456, purchase_id: 1, telegram_user_id: 900, amount: 500, currency: "rub" },
+      });
       assert.equal(r.status, 200);
     }
     ({ until } = await access(h, 900));
@@ -229,7 +292,11 @@ Deno.test("tribute: digital products stack after current access; refunds (any sp
     assert.deepEqual(pays.map((p) => p.status), ["refunded", "paid"]);
 
     // refund delivered before its purchase: the purchase arrives already refunded
-    await send(h, { name: "digital_product_refund", created_at: iso(t0 + 10), payload: { product_id: 456, purchase_id: 3, telegram_user_id: 900 } });
+    await send(h, {
+      name: "digital_product_refund",
+      created_at: iso(t0 + 10),
+      payload: { product_id: 456, purchase_id: 3, telegram_user_id: 900 },
+    });
     await send(h, buy(456, 3, t0 + 5));
     const [p3] = await h.sql`select status from public.subscriptions where external_id = 'purchase:3'`;
     assert.equal(p3.status, "refunded");
@@ -250,13 +317,21 @@ Deno.test("tribute: unknown events are 200 and journaled ignored; invalid payloa
     r = await send(h, { name: "new_subscription", created_at: iso(now()), payload: { subscription_id: 1 } });
     assert.equal(r.status, 400);
     assert.equal(r.body.field, "payload.telegram_user_id");
-    r = await send(h, { name: "renewed_subscription", created_at: "yesterday", payload: { subscription_id: 1, telegram_user_id: 2 } });
+    r = await send(h, {
+      name: "renewed_subscription",
+      created_at: "yesterday",
+      payload: { subscription_id: 1, telegram_user_id: 2 },
+    });
     assert.equal(r.status, 400);
     assert.equal(r.body.field, "created_at");
 
     const journal = await h.sql`select name, status from public.webhook_events order by id`;
-    assert.deepEqual(journal.map((j) => [j.name, j.status]), [["new_donation", "ignored"], ["new_subscription", "failed"], ["renewed_subscription", "failed"]]);
-    const [c] = await h.sql`select (select count(*) from public.subscriptions)::int as s, (select count(*) from public.payments)::int as p`;
+    assert.deepEqual(journal.map((j) => [j.name, j.status]), [["new_donation", "ignored"], [
+      "new_subscription",
+      "failed",
+    ], ["renewed_subscription", "failed"]]);
+    const [c] = await h
+      .sql`select (select count(*) from public.subscriptions)::int as s, (select count(*) from public.payments)::int as p`;
     assert.deepEqual({ ...c }, { s: 0, p: 0 });
   } finally {
     await h.close();
@@ -265,12 +340,20 @@ Deno.test("tribute: unknown events are 200 and journaled ignored; invalid payloa
 
 Deno.test("tribute: database unavailable answers 503 and writes nothing", async () => {
   const h = await startHarness();
-  const deadDb = createPostgresDb("postgresql://postgres:postgres@127.0.0.1:1/postgres", { connectTimeoutSeconds: 2 });
+  const deadDb = createPostgresDb("postgresql://postgres:postgres@127.0.0.1:1/postgres", {
+    connectTimeoutSeconds: 2,
+  });
   const deps = createAppDeps(h.config, { db: deadDb, log: memoryLogger() });
   const handle = createHandler(deps);
   try {
     const body = JSON.stringify(subEvent("new_subscription", { sub: 900, user: 999, created: now() }));
-    const res = await handle(new Request(h.url, { method: "POST", headers: { "trbt-signature": await signTributeBody(body, TRIBUTE_KEY) }, body }));
+    const res = await handle(
+      new Request(h.url, {
+        method: "POST",
+        headers: { "trbt-signature": await signTributeBody(body, TRIBUTE_KEY) },
+        body,
+      }),
+    );
     assert.equal(res.status, 503);
     const text = await res.text();
     assert.ok(!text.includes("postgres:postgres"), "no connection string in the answer");

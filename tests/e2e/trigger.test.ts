@@ -9,7 +9,10 @@ async function trigger(args: string[]) {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  return { code: out.code, text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr) };
+  return {
+    code: out.code,
+    text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+  };
 }
 
 Deno.test("trigger: every event kind is signed correctly and applied", async () => {
@@ -23,13 +26,22 @@ Deno.test("trigger: every event kind is signed correctly and applied", async () 
     }
     const names = await h.sql`select name, status from public.webhook_events order by id`;
     assert.deepEqual(names.map((n) => [n.name, n.status]), TRIGGER_EVENTS.map((e) => [e, "processed"]));
-    const [sub] = await h.sql`select status, auto_renew from public.subscriptions where provider = 'tribute' and kind = 'subscription'`;
+    const [sub] = await h
+      .sql`select status, auto_renew from public.subscriptions where provider = 'tribute' and kind = 'subscription'`;
     assert.deepEqual([sub.status, sub.auto_renew], ["cancelled", false]);
     const [purchase] = await h.sql`select status from public.subscriptions where kind = 'purchase'`;
     assert.equal(purchase.status, "refunded");
 
     // the wrong key is refused by the handler (and the script exits non-zero)
-    const bad = await trigger(["new_subscription", "--user", "777002", "--url", h.url, "--secret", "wrong-key"]);
+    const bad = await trigger([
+      "new_subscription",
+      "--user",
+      "777002",
+      "--url",
+      h.url,
+      "--secret",
+      "wrong-key",
+    ]);
     assert.equal(bad.code, 1);
     assert.match(bad.text, /\n401 /);
   } finally {

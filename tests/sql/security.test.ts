@@ -38,7 +38,17 @@ Deno.test("security: every public table has RLS and refuses anon/authenticated f
                              from pg_class c join pg_namespace n on n.oid = c.relnamespace
                              where n.nspname = 'public' and c.relkind = 'r' order by 1`;
     const names = tables.map((t) => t.relname as string);
-    for (const required of ["plans", "subscriptions", "webhook_events", "payments", "outbox", "users", "admin_actions"]) {
+    for (
+      const required of [
+        "plans",
+        "subscriptions",
+        "webhook_events",
+        "payments",
+        "outbox",
+        "users",
+        "admin_actions",
+      ]
+    ) {
       assert.ok(names.includes(required), `table ${required} exists`);
     }
     for (const t of tables) {
@@ -65,7 +75,9 @@ Deno.test("security: anon/authenticated cannot execute the functions; service_ro
         const [row] = await sql`select has_function_privilege(${role}, ${"public." + fn}, 'execute') as ok`;
         assert.equal(row.ok, false, `${role} must not execute ${fn}`);
       }
-      const [svc] = await sql`select has_function_privilege('service_role', ${"public." + fn}, 'execute') as ok`;
+      const [svc] = await sql`select has_function_privilege('service_role', ${
+        "public." + fn
+      }, 'execute') as ok`;
       assert.equal(svc.ok, true, `service_role executes ${fn}`);
     }
     await expectDenied(sql, "anon", "select public.expire_subscriptions()");
@@ -73,7 +85,9 @@ Deno.test("security: anon/authenticated cannot execute the functions; service_ro
     // service_role (what the function uses through PostgREST) works without any policy: it bypasses RLS
     const rows = await sql.begin(async (tx) => {
       await tx.unsafe("set local role service_role");
-      return tx.unsafe("select public.has_access(1) as has, (select count(*) from public.plans)::int as plans");
+      return tx.unsafe(
+        "select public.has_access(1) as has, (select count(*) from public.plans)::int as plans",
+      );
     });
     assert.equal(rows[0].has, false);
     assert.ok(rows[0].plans >= 1);
@@ -84,7 +98,18 @@ Deno.test("security: anon/authenticated cannot execute the functions; service_ro
 
 Deno.test("security: supabase db advisors reports no security warning or error", async () => {
   const out = await new Deno.Command("node_modules/.bin/supabase", {
-    args: ["db", "advisors", "--db-url", DATABASE_URL, "--type", "security", "--level", "info", "--fail-on", "warn"],
+    args: [
+      "db",
+      "advisors",
+      "--db-url",
+      DATABASE_URL,
+      "--type",
+      "security",
+      "--level",
+      "info",
+      "--fail-on",
+      "warn",
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -104,7 +129,11 @@ Deno.test("migrations: apply from an empty database with the Supabase CLI; a sec
   await sql.unsafe(`create database ${name}`);
   const url = DATABASE_URL.replace(/\/[^/]*$/, `/${name}`);
   const up = () =>
-    new Deno.Command("node_modules/.bin/supabase", { args: ["migration", "up", "--db-url", url], stdout: "piped", stderr: "piped" })
+    new Deno.Command("node_modules/.bin/supabase", {
+      args: ["migration", "up", "--db-url", url],
+      stdout: "piped",
+      stderr: "piped",
+    })
       .output();
   try {
     const first = await up();

@@ -4,7 +4,7 @@
  */
 import postgres from "postgres";
 import { createAppDeps } from "../../functions/bot/app.ts";
-import { parseConfig, type Config } from "../../functions/bot/config.ts";
+import { type Config, parseConfig } from "../../functions/bot/config.ts";
 import type { Db } from "../../functions/bot/db/port.ts";
 import { createPostgresDb } from "../../functions/bot/db/postgres.ts";
 import { createHandler } from "../../functions/bot/handler.ts";
@@ -13,7 +13,8 @@ import { signTributeBody } from "../../functions/bot/tribute/signature.ts";
 import { type FakeTelegram, startFakeTelegram } from "./fake_telegram.ts";
 import { startFakeTribute } from "./fake_tribute.ts";
 
-export const DATABASE_URL = Deno.env.get("DATABASE_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
+export const DATABASE_URL = Deno.env.get("DATABASE_URL") ??
+  "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 export const BOT_TOKEN = "123456:TEST-token_abc";
 export const WEBHOOK_SECRET = "tg-secret_123";
 export const TRIBUTE_KEY = "tribute-test-key";
@@ -51,7 +52,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}, opts: { reset?: boolean; db?: Db } = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  opts: { reset?: boolean; db?: Db } = {},
+): Promise<Harness> {
   const sql = adminSql();
   if (opts.reset !== false) await resetDb(sql);
   const telegram = startFakeTelegram();

@@ -14,7 +14,10 @@ export function startRpcShim(databaseUrl: string) {
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
     const match = new URL(req.url).pathname.match(/^\/rest\/v1\/rpc\/([a-z_][a-z0-9_]*)$/);
     if (!match || req.method !== "POST") return Response.json({ message: "not found" }, { status: 404 });
-    if (req.headers.get("apikey") !== SHIM_SERVICE_KEY || req.headers.get("authorization") !== `Bearer ${SHIM_SERVICE_KEY}`) {
+    if (
+      req.headers.get("apikey") !== SHIM_SERVICE_KEY ||
+      req.headers.get("authorization") !== `Bearer ${SHIM_SERVICE_KEY}`
+    ) {
       return Response.json({ message: "Invalid API key" }, { status: 401 });
     }
     if (failWith) return Response.json({ message: "upstream unavailable" }, { status: failWith });

@@ -18,23 +18,47 @@ Deno.test("config: defaults for optional values", () => {
 });
 
 Deno.test("config: database target: DATABASE_URL, SUPABASE_DB_URL, or SUPABASE_URL + service key", () => {
-  assert.deepEqual(parseConfig({ ...valid, SUPABASE_DB_URL: "postgres://x@h/db" }).db, { kind: "postgres", url: "postgres://x@h/db" });
-  assert.deepEqual(parseConfig({ ...valid, SUPABASE_URL: "https://abc.supabase.co", SUPABASE_SERVICE_ROLE_KEY: "k" }).db, {
-    kind: "supabase",
-    url: "https://abc.supabase.co",
-    serviceRoleKey: "k",
+  assert.deepEqual(parseConfig({ ...valid, SUPABASE_DB_URL: "postgres://x@h/db" }).db, {
+    kind: "postgres",
+    url: "postgres://x@h/db",
   });
-  assert.throws(() => parseConfig({ ...valid, SUPABASE_URL: "https://abc.supabase.co" }), /SUPABASE_SERVICE_ROLE_KEY/);
+  assert.deepEqual(
+    parseConfig({ ...valid, SUPABASE_URL: "https://abc.supabase.co", SUPABASE_SERVICE_ROLE_KEY: "k" }).db,
+    {
+      kind: "supabase",
+      url: "https://abc.supabase.co",
+      serviceRoleKey: "k",
+    },
+  );
+  assert.throws(
+    () => parseConfig({ ...valid, SUPABASE_URL: "https://abc.supabase.co" }),
+    /SUPABASE_SERVICE_ROLE_KEY/,
+  );
 });
 
 Deno.test("config: one clear line per bad variable, never the value", () => {
   try {
-    parseConfig({ TELEGRAM_BOT_TOKEN: "not-a-token", ADMIN_TELEGRAM_IDS: "1,abc", PAID_CHAT_ID: "@channel", TELEGRAM_API_ROOT: "ftp://x" });
+    parseConfig({
+      TELEGRAM_BOT_TOKEN: "not-a-token",
+      ADMIN_TELEGRAM_IDS: "1,abc",
+      PAID_CHAT_ID: "@channel",
+      TELEGRAM_API_ROOT: "ftp://x",
+    });
     assert.fail("should throw");
   } catch (err) {
     assert.ok(err instanceof ConfigError);
     const byVar = new Map(err.problems.map((p) => [p.split(":")[0], p]));
-    for (const v of ["TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TRIBUTE_API_KEY", "CRON_SECRET", "ADMIN_TELEGRAM_IDS", "PAID_CHAT_ID", "TELEGRAM_API_ROOT"]) {
+    for (
+      const v of [
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "TRIBUTE_API_KEY",
+        "CRON_SECRET",
+        "ADMIN_TELEGRAM_IDS",
+        "PAID_CHAT_ID",
+        "TELEGRAM_API_ROOT",
+      ]
+    ) {
       assert.ok(byVar.has(v), `${v} named in: ${err.problems.join(" | ")}`);
     }
     assert.equal(err.problems.length, byVar.size, "one line per variable");

@@ -5,7 +5,10 @@ import { type Db, DbQueryError, DbUnavailableError, type RpcName } from "./port.
  * postgres.js transport (DATABASE_URL): `select public.fn(arg => $1, ...)`. Named arguments make the
  * call shape identical to PostgREST's `.rpc(fn, {arg: value})`; objects travel as jsonb.
  */
-export function createPostgresDb(url: string, opts: { max?: number; connectTimeoutSeconds?: number } = {}): Db {
+export function createPostgresDb(
+  url: string,
+  opts: { max?: number; connectTimeoutSeconds?: number } = {},
+): Db {
   const sql = postgres(url, {
     max: opts.max ?? 5,
     connect_timeout: opts.connectTimeoutSeconds ?? 5,
@@ -50,7 +53,18 @@ function fromResult(value: unknown): unknown {
 
 // SQLSTATE classes that mean "the database is not there right now" rather than "your query is wrong".
 const UNAVAILABLE_CODES = /^(08|53|57P0[1-3])/;
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "EAI_AGAIN",
+]);
 
 export function mapPostgresError(err: unknown): Error {
   const e = err as { code?: string; message?: string; name?: string };
@@ -58,7 +72,10 @@ export function mapPostgresError(err: unknown): Error {
   if (code && (NETWORK_CODES.has(code) || UNAVAILABLE_CODES.test(code))) {
     return new DbUnavailableError(`database unavailable (${code})`);
   }
-  if (err instanceof Error && /connect|ECONNREFUSED|terminat/i.test(err.message) && !code?.match(/^[0-9A-Z]{5}$/)) {
+  if (
+    err instanceof Error && /connect|ECONNREFUSED|terminat/i.test(err.message) &&
+    !code?.match(/^[0-9A-Z]{5}$/)
+  ) {
     return new DbUnavailableError(`database unavailable (${err.message})`);
   }
   return new DbQueryError(e?.message ?? String(err), code);

@@ -16,7 +16,9 @@ export function createRpcDb(url: string, serviceRoleKey: string, opts: { fetch?:
       try {
         result = await client.rpc(fn, args);
       } catch (err) {
-        throw new DbUnavailableError(`database API unreachable (${err instanceof Error ? err.message : err})`);
+        throw new DbUnavailableError(
+          `database API unreachable (${err instanceof Error ? err.message : err})`,
+        );
       }
       const { data, error, status } = result;
       if (error) {

@@ -4,7 +4,12 @@ import type { Api } from "grammy";
 export const INVITE_TTL_SECONDS = 24 * 60 * 60;
 
 /** A one-use invite link to the paid chat, named after the user so admins can see who used it. */
-export async function createPersonalInvite(api: Api, chatId: number, userId: number, now = Date.now()): Promise<string> {
+export async function createPersonalInvite(
+  api: Api,
+  chatId: number,
+  userId: number,
+  now = Date.now(),
+): Promise<string> {
   const link = await api.createChatInviteLink(chatId, {
     name: `user ${userId}`.slice(0, 32),
     member_limit: 1,

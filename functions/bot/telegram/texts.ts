@@ -257,7 +257,6 @@ const en: Texts = {
 
   refundReasonAlreadyRefunded: "this payment was already refunded",
 
-
   adminUserNotFound: (userId) => `User ${userId} not found.`,
 
   adminUser: ({ userId, username, accessUntil, hasAccess, subscriptions }) => {
@@ -411,7 +410,6 @@ const ru: Texts = {
   refundReasonNotFound: "платёж звёздами с таким charge id не найден",
 
   refundReasonAlreadyRefunded: "этот платёж уже возвращён",
-
 
   adminUserNotFound: (userId) => `Пользователь ${userId} не найден.`,
 

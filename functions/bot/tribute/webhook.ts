@@ -51,7 +51,11 @@ export async function handleTributeWebhook(
       p_error: result.message,
       p_raw: new TextDecoder().decode(body),
     });
-    deps.log.warn("tribute payload invalid", { request_id: requestId, field: result.field, event_id: failed?.event_id });
+    deps.log.warn("tribute payload invalid", {
+      request_id: requestId,
+      field: result.field,
+      event_id: failed?.event_id,
+    });
     return json(400, { error: "invalid payload", field: result.field, message: result.message });
   }
 
