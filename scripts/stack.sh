@@ -162,7 +162,12 @@ fn_start() {
     >"$LOGS/function.log" 2>&1 &
   echo $! >"$fn_pid_file"
   for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$FN_PORT/functions/v1/bot" >/dev/null 2>&1; then ok "health: 200"; return; fi
+    if curl -fsS "http://127.0.0.1:$FN_PORT/functions/v1/bot" >/dev/null 2>&1; then
+      ok "health: 200"
+      # say which values are local placeholders (no .env / environment value for them)
+      grep -E '^[A-Z_]+: (placeholder|local default)' "$LOGS/function.log" | sed 's/^/    /' >&2 || true
+      return
+    fi
     alive "$fn_pid_file" || break
     sleep 0.2
   done
