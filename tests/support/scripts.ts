@@ -69,3 +69,14 @@ echo "fake supabase: ok"
   );
   return { path, log };
 }
+
+/** A complete deploy configuration's project ref and secrets (each value distinct, to spot leaks). */
+export const DEPLOY_REF = "abcdefghijklmnopqrst";
+export const DEPLOY_SECRETS = {
+  TELEGRAM_BOT_TOKEN: "987654:SecretBotToken_XYZ",
+  TELEGRAM_WEBHOOK_SECRET: "webhook-secret-4711",
+  TRIBUTE_API_KEY: "tribute-key-0815",
+  CRON_SECRET: "cron-secret-1234",
+  SUPABASE_ACCESS_TOKEN: "sbp_accesstoken_5678",
+  SUPABASE_DB_PASSWORD: "db-password-9999",
+};

@@ -2,19 +2,12 @@
 // order, the secrets reach the CLI only through a temporary file, and a failing step stops the run.
 import assert from "node:assert/strict";
 import { startFakeTelegram } from "../support/fake_telegram.ts";
-import { fakeSupabaseCli, runScript } from "../support/scripts.ts";
+import { DEPLOY_REF, DEPLOY_SECRETS, fakeSupabaseCli, runScript } from "../support/scripts.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-const REF = "abcdefghijklmnopqrst";
-const SECRETS = {
-  TELEGRAM_BOT_TOKEN: "987654:SecretBotToken_XYZ",
-  TELEGRAM_WEBHOOK_SECRET: "webhook-secret-4711",
-  TRIBUTE_API_KEY: "tribute-key-0815",
-  CRON_SECRET: "cron-secret-1234",
-  SUPABASE_ACCESS_TOKEN: "sbp_accesstoken_5678",
-  SUPABASE_DB_PASSWORD: "db-password-9999",
-};
+const REF = DEPLOY_REF;
+const SECRETS = DEPLOY_SECRETS;
 
 async function setup(failOn?: string) {
   const dir = await Deno.makeTempDir({ prefix: "deploy-run-" });
