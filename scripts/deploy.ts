@@ -145,7 +145,10 @@ export function createMasker(env: Record<string, string>): (text: string) => str
   } catch { /* not a URL: nothing to add */ }
   secrets.sort((a, b) => b.length - a.length);
   return (text: string) => {
-    let out = text.replace(/(\/\/[^/:@\s]+:)[^@\s]+@/g, "$1***@");
+    let out = text.replace(/(\/\/[^/:@\s]+:)[^@\s]+@/g, "$1***@")
+      // by position too, so a secret too short to search for safely is still hidden
+      .replace(/("secret_token":)"(?:[^"\\]|\\.)*"/g, '$1"***"')
+      .replace(/(set_scheduled_route_secrets\('(?:[^']|'')*', )'(?:[^']|'')*'/g, "$1'***'");
     for (const s of secrets) out = out.split(s).join("***");
     return out;
   };

@@ -161,3 +161,21 @@ Deno.test("deploy: the env file fills what the environment lacks, the environmen
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deploy --dry-run: even one-letter secrets are hidden where they appear", opts, async () => {
+  const telegram = startFakeTelegram();
+  try {
+    const r = await runScript("scripts/deploy.ts", ["--dry-run", "--env-file", await emptyEnvFile()], {
+      ...FULL,
+      TELEGRAM_WEBHOOK_SECRET: "Q",
+      CRON_SECRET: "Z",
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+    });
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /"secret_token":"\*\*\*"/);
+    assert.match(r.output, /set_scheduled_route_secrets\('https:\/\/[^']+', '\*\*\*'\)/);
+    assert.doesNotMatch(r.output, /"secret_token":"Q"|, 'Z'\)/);
+  } finally {
+    await telegram.close();
+  }
+});
