@@ -423,6 +423,11 @@ begin
         update public.payments set status = 'refunded', refunded_at = now() where id = v_pay_id;
       end if;
       select * into v_sub from public.subscriptions where id = v_sub.id;
+      -- someone who already had access hears that it was extended (a newcomer gets the invite below)
+      if v_had and v_sub.status = 'active' then
+        perform public._queue(v_user, 'message', 'renewed', jsonb_build_object('until', public._live_access_end(v_user)),
+                              'event:' || v_event_id || ':extended');
+      end if;
       v_result := jsonb_build_object('subscription_id', v_sub.id, 'subscription_status', v_sub.status,
                                      'expires_at', v_sub.expires_at, 'plan_code', v_plan.code);
     else

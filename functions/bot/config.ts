@@ -115,7 +115,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     paidChatId: c.PAID_CHAT_ID ? Number(c.PAID_CHAT_ID) : null,
     cronSecret: c.CRON_SECRET,
     db,
-    publicUrl: c.PUBLIC_URL ?? null,
+    // on Supabase the function's public URL follows from the project URL
+    publicUrl: c.PUBLIC_URL ?? (c.SUPABASE_URL ? `${c.SUPABASE_URL}/functions/v1/bot` : null),
     remindAutoRenew: c.REMIND_AUTO_RENEW,
     outboxBatch: c.OUTBOX_BATCH,
   };

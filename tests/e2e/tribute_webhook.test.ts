@@ -274,6 +274,10 @@ Deno.test("tribute: digital products stack after current access; refunds (any sp
     await send(h, buy(457, 2, t0 + 2));
     let { until } = await access(h, 900);
     assert.equal(until!.getTime(), t0 + (30 + 30 + 90) * DAY);
+    // the subscriber is told each time their access was extended
+    const extended = await h.sql`select params->>'until' as until from public.outbox
+                                 where telegram_user_id = 900 and template = 'renewed' order by id`;
+    assert.deepEqual(extended.map((e) => new Date(e.until).getTime()), [t0 + 60 * DAY, t0 + 150 * DAY]);
 
     // refunding the first purchase removes its 30 days; the later purchase moves up (no gap)
     for (const name of ["digital_product_refund", "digitalProductRefund"]) {
