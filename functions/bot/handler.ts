@@ -62,9 +62,9 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
 
   async function dispatch(route: Route, request: Request, requestId: string): Promise<Response> {
     if (route === "health") return json(200, { ok: true });
-    if (route === "none") return unauthorized();
-    if (request.method !== "POST") return json(405, { error: "method not allowed" }, { allow: "POST, GET" });
+    // The size limit holds for every door, the unauthenticated one included; then authentication.
     const body = await readBodyLimited(request);
+    if (route === "none") return unauthorized();
 
     if (route === "tribute") {
       return handleTributeWebhook(deps, body, request.headers.get(TRIBUTE_SIGNATURE_HEADER), requestId);

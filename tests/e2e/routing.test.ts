@@ -35,9 +35,15 @@ Deno.test("routing table: health, tribute, telegram, cron, unauthenticated, limi
       assert.ok(!JSON.stringify(body).includes(TRIBUTE_KEY));
     });
 
-    await t.step("POST with none of the headers: 401, nothing written", async () => {
+    await t.step("POST/PUT/DELETE with none of the headers: 401, nothing written", async () => {
       const before = await counts(h.sql);
-      const res = await fetch(h.url, { method: "POST", body: JSON.stringify(sample) });
+      for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+        const res = await fetch(h.url, { method, body: JSON.stringify(sample) });
+        assert.equal(res.status, 401, method);
+        await res.body?.cancel();
+      }
+      // a door header with the wrong method still has to authenticate first
+      const res = await fetch(h.url, { method: "GET", headers: { "trbt-signature": "00" } });
       assert.equal(res.status, 401);
       await res.body?.cancel();
       assert.deepEqual(await counts(h.sql), before);
@@ -120,7 +126,7 @@ Deno.test("routing table: health, tribute, telegram, cron, unauthenticated, limi
 
     await t.step("body over 1 MiB: 413 on every door", async () => {
       const big = JSON.stringify({ pad: "x".repeat(1024 * 1024 + 10) });
-      const doors: Record<string, string>[] = [{ "trbt-signature": "ab" }, {
+      const doors: Record<string, string>[] = [{}, { "trbt-signature": "ab" }, {
         "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
       }, { "X-Cron-Secret": CRON_SECRET }];
       for (const headers of doors) {
