@@ -93,12 +93,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError([...new Set(problems)]);
   }
   const c: Parsed = result.data;
+  // Precedence: an explicit DATABASE_URL; else, on Supabase (which injects SUPABASE_URL, the service
+  // key and SUPABASE_DB_URL into every function) PostgREST RPC, which needs no connection pool in a
+  // short-lived isolate; else SUPABASE_DB_URL; else the local stack.
   let db: DbTarget;
-  const directUrl = c.DATABASE_URL ?? c.SUPABASE_DB_URL;
-  if (directUrl) db = { kind: "postgres", url: directUrl };
+  if (c.DATABASE_URL) db = { kind: "postgres", url: c.DATABASE_URL };
   else if (c.SUPABASE_URL && c.SUPABASE_SERVICE_ROLE_KEY) {
     db = { kind: "supabase", url: c.SUPABASE_URL, serviceRoleKey: c.SUPABASE_SERVICE_ROLE_KEY };
-  } else if (c.SUPABASE_URL || c.SUPABASE_SERVICE_ROLE_KEY) {
+  } else if (c.SUPABASE_DB_URL) db = { kind: "postgres", url: c.SUPABASE_DB_URL };
+  else if (c.SUPABASE_URL || c.SUPABASE_SERVICE_ROLE_KEY) {
     throw new ConfigError([
       c.SUPABASE_URL
         ? "SUPABASE_SERVICE_ROLE_KEY: is required with SUPABASE_URL"

@@ -34,6 +34,19 @@ Deno.test("config: database target: DATABASE_URL, SUPABASE_DB_URL, or SUPABASE_U
     () => parseConfig({ ...valid, SUPABASE_URL: "https://abc.supabase.co" }),
     /SUPABASE_SERVICE_ROLE_KEY/,
   );
+  // what Supabase injects into a deployed function: RPC wins over the injected SUPABASE_DB_URL ...
+  const injected = {
+    ...valid,
+    SUPABASE_URL: "https://abc.supabase.co",
+    SUPABASE_SERVICE_ROLE_KEY: "k",
+    SUPABASE_DB_URL: "postgresql://postgres:pw@db.abc.supabase.co:5432/postgres",
+  };
+  assert.equal(parseConfig(injected).db.kind, "supabase");
+  // ... unless DATABASE_URL is set on purpose
+  assert.deepEqual(parseConfig({ ...injected, DATABASE_URL: "postgres://direct/db" }).db, {
+    kind: "postgres",
+    url: "postgres://direct/db",
+  });
 });
 
 Deno.test("config: one clear line per bad variable, never the value", () => {
