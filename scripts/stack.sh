@@ -78,7 +78,6 @@ pick_data_dir() {
     if ! su postgres -s /bin/bash -c "test -w '$PG_HOME' && test -x '$PG_HOME'" 2>/dev/null; then
       PG_HOME="/tmp/tribute-bot-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-10)"
       mkdir -p "$PG_HOME"; chown postgres:postgres "$PG_HOME"; chmod 700 "$PG_HOME"
-      echo "$PG_HOME" >"$LOCAL/postgres.path"
     fi
   else
     mkdir -p "$PG_HOME"

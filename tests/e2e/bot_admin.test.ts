@@ -4,7 +4,15 @@ import assert from "node:assert/strict";
 import { texts } from "../../functions/bot/telegram/texts.ts";
 import { fakeProduct } from "../support/fake_tribute.ts";
 import { messageUpdate, successfulPaymentUpdate } from "../support/fake_telegram.ts";
-import { ADMIN_ID, assertNear, DAY_MS, type Harness, lastText, send, withHarness } from "./bot_helpers.ts";
+import {
+  ADMIN_ID,
+  assertNear,
+  DAY_MS,
+  type Harness,
+  lastText,
+  send,
+  withHarness,
+} from "../support/bot_helpers.ts";
 
 const en = texts.en;
 const STRANGER = 7000; // not an admin

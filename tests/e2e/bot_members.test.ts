@@ -3,7 +3,14 @@
 import assert from "node:assert/strict";
 import { texts } from "../../functions/bot/telegram/texts.ts";
 import { chatMemberUpdate } from "../support/fake_telegram.ts";
-import { ADMIN_ID, type Harness, PAID_CHAT_ID, send, sentTexts, withHarness } from "./bot_helpers.ts";
+import {
+  ADMIN_ID,
+  type Harness,
+  PAID_CHAT_ID,
+  send,
+  sentTexts,
+  withHarness,
+} from "../support/bot_helpers.ts";
 
 const USER = 8001;
 

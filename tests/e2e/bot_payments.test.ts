@@ -19,7 +19,7 @@ import {
   send,
   sentTexts,
   withHarness,
-} from "./bot_helpers.ts";
+} from "../support/bot_helpers.ts";
 
 const USER = 6001;
 const en = texts.en;

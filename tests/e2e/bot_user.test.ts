@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { texts } from "../../functions/bot/telegram/texts.ts";
 import { callbackQueryUpdate, chatMemberUpdate, messageUpdate } from "../support/fake_telegram.ts";
-import { assertNear, DAY_MS, flakyDb, lastText, send, sentTexts, withHarness } from "./bot_helpers.ts";
+import {
+  assertNear,
+  DAY_MS,
+  flakyDb,
+  lastText,
+  send,
+  sentTexts,
+  withHarness,
+} from "../support/bot_helpers.ts";
 
 const USER = 5001;
 const en = texts.en;

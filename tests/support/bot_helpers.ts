@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import type { Db, RpcName } from "../../functions/bot/db/port.ts";
 import { DbUnavailableError } from "../../functions/bot/db/port.ts";
 import { createPostgresDb } from "../../functions/bot/db/postgres.ts";
-import { DATABASE_URL, type Harness, startHarness } from "../support/harness.ts";
+import { DATABASE_URL, type Harness, startHarness } from "./harness.ts";
 
-export { ADMIN_ID, PAID_CHAT_ID } from "../support/harness.ts";
+export { ADMIN_ID, PAID_CHAT_ID } from "./harness.ts";
 export type { Harness };
 
 /** Runs a test body against a fresh harness (empty tables, example plans) and always closes it. */
