@@ -8,5 +8,8 @@ state="$(bash scripts/stack.sh db-up | tail -n 1)"
 cleanup() { if [ "$state" = "started" ]; then bash scripts/stack.sh db-down >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 export DATABASE_URL="${DATABASE_URL:-postgresql://postgres:postgres@127.0.0.1:54322/postgres}"
-echo "==> Running tests (deno test)" >&2
+if [ -f .local/cron.pid ] && kill -0 "$(cat .local/cron.pid)" 2>/dev/null; then
+  echo "note: npm start is running; its once-a-minute scheduled call may deliver rows the tests create (npm stop avoids that)" >&2
+fi
+echo "==> Running tests (deno test; the tests empty the local database's tables)" >&2
 node_modules/.bin/deno test --allow-all --quiet "${@:-tests/}"
