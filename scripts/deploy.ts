@@ -21,6 +21,7 @@
  * overrides the CLI binary (default node_modules/.bin/supabase). Secrets are masked in everything printed.
  */
 import { ConfigError, parseConfig } from "../functions/bot/config.ts";
+import { BOT_COMMANDS, BOT_COMMANDS_RU } from "../functions/bot/telegram/bot.ts";
 import { argValue, loadEnv } from "./env.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -76,32 +77,9 @@ const SECRET_NAMES = [
   "SUPABASE_SERVICE_ROLE_KEY",
 ];
 
-export const USER_COMMANDS = {
-  en: [
-    { command: "start", description: "Welcome and your access" },
-    { command: "status", description: "Your access: until when, source, auto-renewal" },
-    { command: "plans", description: "Plans and prices" },
-    { command: "paysupport", description: "Help with payments" },
-    { command: "terms", description: "Terms of service" },
-  ],
-  ru: [
-    { command: "start", description: "Приветствие и ваш доступ" },
-    { command: "status", description: "Ваш доступ: до какого числа, источник, автопродление" },
-    { command: "plans", description: "Тарифы и цены" },
-    { command: "paysupport", description: "Помощь с оплатой" },
-    { command: "terms", description: "Условия" },
-  ],
-};
-
-export const ADMIN_COMMANDS = [
-  { command: "sync_subscriptions", description: "Expire past-due, restore valid subscriptions" },
-  { command: "tribute_test", description: "Check Tribute key, API and webhooks" },
-  { command: "stats", description: "Active subscriptions and revenue" },
-  { command: "user", description: "/user <id>: a user's access" },
-  { command: "grant", description: "/grant <id> <days>: give access" },
-  { command: "revoke", description: "/revoke <id>: end access" },
-  { command: "refund", description: "/refund <charge_id>: refund a Stars payment" },
-];
+// The command menus come from the bot itself, so the menu and the handlers cannot drift apart.
+export const USER_COMMANDS = { en: BOT_COMMANDS.user, ru: BOT_COMMANDS_RU.user };
+export const ADMIN_COMMANDS = BOT_COMMANDS.admin;
 
 // ---------------------------------------------------------------------------------------------------
 
