@@ -278,7 +278,8 @@ export async function deploy(opts: DeployOptions): Promise<number> {
   const cmd = (args: string[]) => `supabase ${args.join(" ")}`;
 
   const linkArgs = ["link", "--project-ref", ref];
-  const pushArgs = ["db", "push", ...dbTarget, "--yes"];
+  // --include-seed: the example plans of supabase/seed.sql (never overwriting plans edited since)
+  const pushArgs = ["db", "push", ...dbTarget, "--yes", "--include-seed"];
   const secretsArgs = ["secrets", "set", "--project-ref", ref, "--env-file", secretsFile];
   const deployArgs = ["functions", "deploy", "bot", "--project-ref", ref, "--no-verify-jwt", "--use-api"];
   const queryArgs = ["db", "query", ...dbTarget, "--file", scheduleFile];

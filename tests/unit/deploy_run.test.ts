@@ -45,7 +45,7 @@ Deno.test("deploy: runs every step in order and prints the Tribute URL", opts, a
     const calls = await t.cliCalls();
     assert.equal(calls.length, 5, calls.join("\n"));
     assert.equal(calls[0], `link --project-ref ${REF}`);
-    assert.equal(calls[1], "db push --linked --yes");
+    assert.equal(calls[1], "db push --linked --yes --include-seed");
     assert.match(calls[2], new RegExp(`^secrets set --project-ref ${REF} --env-file /.+/function\\.env$`));
     assert.equal(calls[3], `functions deploy bot --project-ref ${REF} --no-verify-jwt --use-api`);
     assert.match(calls[4], /^db query --linked --file \/.+\/schedule\.sql$/);
@@ -103,7 +103,10 @@ Deno.test("deploy: a failing step stops the run and is named; nothing after it r
       r.stderr,
       /not run: set the function's secrets; deploy the function; set the Telegram webhook/,
     );
-    assert.deepEqual(await t.cliCalls(), [`link --project-ref ${REF}`, "db push --linked --yes"]);
+    assert.deepEqual(await t.cliCalls(), [
+      `link --project-ref ${REF}`,
+      "db push --linked --yes --include-seed",
+    ]);
     assert.equal(t.telegram.calls.length, 0);
     assert.doesNotMatch(r.stdout, /Tribute webhook URL/);
   } finally {
