@@ -21,6 +21,7 @@
  * overrides the CLI binary (default node_modules/.bin/supabase). Secrets are masked in everything printed.
  */
 import { ConfigError, parseConfig } from "../functions/bot/config.ts";
+import { redactSecrets, redactUrlPasswords } from "../functions/bot/log.ts";
 import { BOT_COMMANDS, BOT_COMMANDS_RU } from "../functions/bot/telegram/bot.ts";
 import { argValue, loadEnv } from "./env.ts";
 
@@ -121,14 +122,12 @@ export function createMasker(env: Record<string, string>): (text: string) => str
     const pw = env.SUPABASE_DB_URL ? decodeURIComponent(new URL(env.SUPABASE_DB_URL).password) : "";
     if (pw.length >= 3) secrets.push(pw, encodeURIComponent(pw));
   } catch { /* not a URL: nothing to add */ }
-  secrets.sort((a, b) => b.length - a.length);
   return (text: string) => {
-    let out = text.replace(/(\/\/[^/:@\s]+:)[^@\s]+@/g, "$1***@")
+    const out = redactUrlPasswords(text)
       // by position too, so a secret too short to search for safely is still hidden
       .replace(/("secret_token":)"(?:[^"\\]|\\.)*"/g, '$1"***"')
       .replace(/(set_scheduled_route_secrets\('(?:[^']|'')*', )'(?:[^']|'')*'/g, "$1'***'");
-    for (const s of secrets) out = out.split(s).join("***");
-    return out;
+    return redactSecrets(out, secrets);
   };
 }
 

@@ -14,15 +14,12 @@
 import postgres from "postgres";
 import { type Config, ConfigError, LOCAL_DATABASE_URL, parseConfig } from "../functions/bot/config.ts";
 import { type CheckResult, checkTelegramWebhook, checkTributeApi } from "../functions/bot/jobs/checks.ts";
+import { redactUrlPasswords } from "../functions/bot/log.ts";
 import { argValue, loadEnv } from "./env.ts";
 
 const MIGRATIONS_DIR = new URL("../migrations/", import.meta.url);
 
 type Row = CheckResult & { skipped?: boolean };
-
-function scrubUrl(text: string): string {
-  return text.replace(/(\/\/[^/:@\s]+:)[^@\s]+@/g, "$1***@");
-}
 
 /** Versions of the migration files (the timestamp before the first underscore). */
 export function migrationVersions(dir: URL = MIGRATIONS_DIR): string[] {
@@ -42,9 +39,9 @@ export async function databaseChecks(url: string): Promise<Row[]> {
       const [row] = await sql<{ v: string }[]>`select current_setting('server_version') as v`;
       version = row.v;
     } catch (err) {
-      const why = scrubUrl(err instanceof Error ? err.message : String(err));
+      const why = redactUrlPasswords(err instanceof Error ? err.message : String(err));
       return [
-        { name: "database", ok: false, detail: `unreachable at ${scrubUrl(url)}: ${why}` },
+        { name: "database", ok: false, detail: `unreachable at ${redactUrlPasswords(url)}: ${why}` },
         { name: "migrations", ok: false, detail: "not checked (no database)", skipped: true },
         { name: "cron job", ok: false, detail: "not checked (no database)", skipped: true },
       ];

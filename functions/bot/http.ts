@@ -50,11 +50,18 @@ export function json(status: number, body: unknown, headers: HeadersInit = {}): 
   });
 }
 
+/**
+ * Compares every byte and accumulates differences, so the time taken does not reveal how long a
+ * matching prefix an attacker has guessed (a length difference is not secret and answers at once).
+ */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
 /** Constant-time string comparison (length leaks, content does not). */
 export function safeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
+  return constantTimeEqual(new TextEncoder().encode(a), new TextEncoder().encode(b));
 }

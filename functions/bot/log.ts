@@ -27,6 +27,23 @@ export function memoryLogger(): Logger & { lines: string[] } {
   return { lines, info: push("info"), warn: push("warn"), error: push("error") };
 }
 
+/**
+ * Replaces every occurrence of each secret with "***" (longest first, so a secret containing another
+ * is hidden whole). Secrets shorter than `minLength` are skipped: hiding every "a" would garble text.
+ */
+export function redactSecrets(text: string, secrets: Iterable<string | undefined>, minLength = 1): string {
+  const sorted = [...secrets].filter((s): s is string => !!s && s.length >= minLength)
+    .sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const s of sorted) out = out.split(s).join("***");
+  return out;
+}
+
+/** Hides the password of any `scheme://user:password@host` URL in the text. */
+export function redactUrlPasswords(text: string): string {
+  return text.replace(/(\/\/[^/:@\s]+:)[^@\s]+@/g, "$1***@");
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -6,7 +6,7 @@
 import type { Api } from "grammy";
 import { GrammyError, HttpError } from "grammy";
 import type { Config } from "../config.ts";
-import { errorMessage } from "../log.ts";
+import { errorMessage, redactSecrets } from "../log.ts";
 import { createBotApi } from "../telegram/api.ts";
 import { createTributeApi, TributeApiError, TributeUnreachableError } from "../tribute/api.ts";
 
@@ -27,9 +27,7 @@ export function tributeWebhookUrl(config: Pick<Config, "publicUrl">): string | n
 }
 
 function scrub(text: string, ...secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("***");
-  return out;
+  return redactSecrets(text, secrets, 4);
 }
 
 /** The Tribute API answers a request made with TRIBUTE_API_KEY (GET /products?size=1). */

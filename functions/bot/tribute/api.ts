@@ -2,6 +2,7 @@
 // purchase cancellation for /refund. Errors come back as `{error, message}` and are shown to admins, so
 // every failure is turned into one of two typed errors and the API key never appears in a message.
 import { z } from "zod";
+import { redactSecrets } from "../log.ts";
 
 export const DEFAULT_TRIBUTE_API_URL = "https://tribute.tg/api/v1";
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -121,7 +122,7 @@ export function createTributeApi(opts: TributeApiOptions): TributeApi {
 
   // Error bodies or transport messages could echo the key back (e.g. "invalid key abc..."); messages
   // end up in admin chats and logs, so scrub it wherever it appears.
-  const redact = (text: string): string => apiKey ? text.split(apiKey).join("***") : text;
+  const redact = (text: string): string => redactSecrets(text, [apiKey]);
 
   async function request<S extends z.ZodType>(method: string, path: string, schema: S): Promise<z.output<S>> {
     const controller = new AbortController();

@@ -2,6 +2,8 @@
 // keyed with the creator's API key (CONTRACT §5). We verify against the exact bytes received — never a
 // re-serialised JSON object, whose key order or whitespace could differ from what Tribute signed.
 
+import { constantTimeEqual } from "../http.ts";
+
 const encoder = new TextEncoder();
 
 /** SHA-256 output is 32 bytes, so a well-formed header is exactly 64 hex characters. */
@@ -30,17 +32,6 @@ function fromHex(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
-}
-
-/**
- * Compares every byte and accumulates differences, so the time taken does not reveal how long a
- * matching prefix an attacker has guessed. Lengths are equal by construction (both 32 bytes).
- */
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
 }
 
 /** Lowercase hex HMAC-SHA256 of the body, exactly as Tribute computes `trbt-signature`. */
