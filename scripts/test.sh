@@ -7,7 +7,7 @@ cd "$ROOT"
 state="$(bash scripts/stack.sh db-up | tail -n 1)"
 cleanup() { if [ "$state" = "started" ]; then bash scripts/stack.sh db-down >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
-export DATABASE_URL="${DATABASE_URL:-postgresql://postgres:postgres@127.0.0.1:54322/postgres}"
+export DATABASE_URL="${DATABASE_URL:-postgresql://postgres:postgres@127.0.0.1:${PG_PORT:-54322}/postgres}"
 if [ -f .local/cron.pid ] && kill -0 "$(cat .local/cron.pid)" 2>/dev/null; then
   echo "note: npm start is running; its once-a-minute scheduled call may deliver rows the tests create (npm stop avoids that)" >&2
 fi
