@@ -117,9 +117,10 @@ Deno.test("admin gate: a non-admin is refused every admin command, nothing chang
 
 Deno.test("admin /sync_subscriptions expires what is past and reports checked/expired/restored", async () => {
   await withHarness(async (h) => {
-    await h.sql`select public.grant_access(7003, 10, ${ADMIN_ID}, 'past')`;
+    // a window an operator wrote by hand that ended an hour ago, still marked active
     await h
-      .sql`update public.subscriptions set starts_at = now() - interval '20 days', expires_at = now() - interval '1 hour'`;
+      .sql`insert into public.subscriptions (telegram_user_id, provider, external_id, status, starts_at, expires_at)
+                values (7003, 'manual', 'by-hand', 'active', now() - interval '20 days', now() - interval '1 hour')`;
     await h.sql`select public.grant_access(7004, 10, ${ADMIN_ID}, 'live')`;
     await send(h, admin("/sync_subscriptions"));
     assert.equal(lastText(h, ADMIN_ID), en.adminSync({ checked: 2, expired: 1, restored: 0 }));
@@ -208,7 +209,8 @@ Deno.test("admin /user <id>: summary, not found, usage", async () => {
     const text = lastText(h, ADMIN_ID);
     assert.match(text, new RegExp(`^User ${BUYER}`));
     assert.match(text, /Access: yes, until/);
-    assert.match(text, /Telegram Stars: active/);
+    // the timeline: source, kind, length, when it was paid, what it covers
+    assert.match(text, /Telegram Stars purchase \(30 d, .+ UTC\): active\n +.+ UTC → .+ UTC/);
 
     await send(h, admin("/user 424242"));
     assert.equal(lastText(h, ADMIN_ID), en.adminUserNotFound(424242));

@@ -53,8 +53,9 @@ Deno.test("bot /status with access after a grant: until, source, auto-renewal", 
     assert.match(lastText(h, USER), /Manual grant/);
 
     // ended access: "your access ended on ..."
-    await h.sql`update public.subscriptions set starts_at = now() - interval '40 days',
-                expires_at = now() - interval '10 days', status = 'expired' where telegram_user_id = ${USER}`;
+    // granted 40 days ago: its 30 days are over (the trigger recomputes the timeline)
+    await h
+      .sql`update public.subscriptions set event_at = now() - interval '40 days' where telegram_user_id = ${USER}`;
     await send(h, messageUpdate({ from: { id: USER }, text: "/status" }));
     const [after] = await h.sql`select public.access_until(${USER}) as until`;
     assert.equal(lastText(h, USER), en.statusExpired({ until: after.until }));

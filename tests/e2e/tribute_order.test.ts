@@ -65,8 +65,10 @@ async function deliver(h: Harness, body: string) {
 
 async function state(h: Harness, user: number, subIds: [number, number]) {
   const rows = await h
-    .sql`select external_id, status, auto_renew, expires_at, bonus_days, type, bonus_to is not null as donated
-                           from public.subscriptions where telegram_user_id = ${user}`;
+    .sql`select s.external_id, s.status, s.auto_renew, s.expires_at, s.type, s.bonus_to is not null as donated,
+                (select extract(epoch from b.duration)::float8 from public.subscriptions b
+                 where b.provider = 'tribute' and b.external_id = 'bonus:' || s.external_id) as bonus_seconds
+         from public.subscriptions s where s.telegram_user_id = ${user}`;
   const byId = new Map(rows.map((r) => [r.external_id, r]));
   const [acc] = await h.sql`select public.has_access(${user}) as has, public.access_until(${user}) as until`;
   return {
@@ -77,7 +79,7 @@ async function state(h: Harness, user: number, subIds: [number, number]) {
           status: r.status,
           auto_renew: r.auto_renew,
           expires_at: r.expires_at.toISOString(),
-          bonus_days: r.bonus_days,
+          bonus_seconds: r.bonus_seconds,
           type: r.type,
           donated: r.donated,
         };

@@ -208,11 +208,12 @@ Deno.test("tribute: without expires_at, access lasts created_at + 30 days", asyn
   }
 });
 
-Deno.test("tribute: unused days of a cancelled subscription become bonus days of the new one, once", async () => {
+Deno.test("tribute: unused time of a cancelled subscription is banked after the new one, once", async () => {
   const h = await startHarness();
   try {
     const tNew = now() - 1000;
-    const t0 = tNew - 20 * DAY - 1000; // the cancelled one has 10 days minus a second left at tNew
+    const t0 = tNew - 20 * DAY - 1000; // the cancelled one has 10 days and a second left at tNew
+    const left = t0 + 30 * DAY - tNew;
     await send(h, subEvent("new_subscription", { sub: 600, user: 800, created: t0, expires: t0 + 30 * DAY }));
     await send(
       h,
@@ -223,16 +224,21 @@ Deno.test("tribute: unused days of a cancelled subscription become bonus days of
       subEvent("new_subscription", { sub: 601, user: 800, created: tNew, expires: tNew + 30 * DAY }),
     );
     let s = await sub(h, "601");
-    assert.equal(s.bonus_days, 10);
-    assert.equal(s.expires_at.getTime(), tNew + 40 * DAY);
+    assert.equal(s.expires_at.getTime(), tNew + 30 * DAY, "the new window is what Tribute says");
     const old = await sub(h, "600");
     assert.equal(old.status, "expired");
     assert.equal(old.bonus_to, s.id);
+    assert.equal(old.expires_at.getTime(), tNew, "the cancelled one ends where the new one begins");
+    let bonus = await sub(h, "bonus:600");
+    assert.equal(bonus.kind, "bonus");
+    assert.equal(bonus.starts_at.getTime(), tNew + 30 * DAY, "its unused time follows the new window");
+    assert.equal(bonus.expires_at.getTime(), tNew + 30 * DAY + left);
+    assert.equal((await access(h, 800)).until!.getTime(), tNew + 30 * DAY + left);
     // access never dropped, so no removal and no second invite
     const removals = await h
       .sql`select 1 from public.outbox where telegram_user_id = 800 and kind = 'remove'`;
     assert.equal(removals.length, 0);
-    // a renewal keeps the same bonus (added once, not compounded)
+    // a renewal moves the bonus behind the new end (banked once, not compounded)
     await send(
       h,
       subEvent("renewed_subscription", {
@@ -243,9 +249,12 @@ Deno.test("tribute: unused days of a cancelled subscription become bonus days of
       }),
     );
     s = await sub(h, "601");
-    assert.equal(s.bonus_days, 10);
-    assert.equal(s.expires_at.getTime(), tNew + 70 * DAY);
-    assert.equal((await access(h, 800)).until!.getTime(), tNew + 70 * DAY);
+    assert.equal(s.expires_at.getTime(), tNew + 60 * DAY);
+    bonus = await sub(h, "bonus:600");
+    assert.equal(bonus.starts_at.getTime(), tNew + 60 * DAY);
+    assert.equal((await access(h, 800)).until!.getTime(), tNew + 60 * DAY + left);
+    const [{ n }] = await h.sql`select count(*)::int as n from public.subscriptions where kind = 'bonus'`;
+    assert.equal(n, 1);
   } finally {
     await h.close();
   }

@@ -110,13 +110,16 @@ Deno.test("reminders: none while more access is queued after the window that end
   const sql = adminSql();
   try {
     await resetDb(sql);
-    await insertSubscription(sql, { user: 631, expiresIn: "2 days" });
-    // a stacked purchase that starts when the current window ends
-    await insertSubscription(sql, {
-      user: 631,
-      provider: "telegram_stars",
-      startsIn: "2 days",
-      expiresIn: "32 days",
+    // two windows back to back (one transaction: the same now()), so access goes on for 32 days
+    await sql.begin(async (t) => {
+      const tx = t as unknown as typeof sql;
+      await insertSubscription(tx, { user: 631, expiresIn: "2 days" });
+      await insertSubscription(tx, {
+        user: 631,
+        provider: "telegram_stars",
+        startsIn: "2 days",
+        expiresIn: "32 days",
+      });
     });
     assert.equal(await queue(sql), 0);
   } finally {

@@ -165,13 +165,29 @@ Deno.test("texts: provider names, invoice limits, admin user summary", () => {
     accessUntil: UNTIL,
     hasAccess: true,
     subscriptions: [
-      { provider: "tribute", status: "cancelled", expiresAt: UNTIL, autoRenew: false },
-      { provider: "manual", status: "active", expiresAt: null, autoRenew: false },
+      {
+        provider: "tribute",
+        kind: "subscription",
+        status: "cancelled",
+        eventAt: "2025-02-05T09:05:00Z",
+        days: null,
+        segments: [["2025-02-05T09:05:00Z", UNTIL]],
+        autoRenew: false,
+      },
+      {
+        provider: "manual",
+        kind: "grant",
+        status: "refunded",
+        eventAt: "2025-02-10T00:00:00Z",
+        days: 30,
+        segments: [],
+        autoRenew: false,
+      },
     ],
   });
   assert.match(summary, /42 \(@ann\)/);
-  assert.match(summary, /Tribute: cancelled, until 2025-03-07 09:05 UTC/);
-  assert.match(summary, /Manual grant: active/);
+  assert.match(summary, /Tribute subscription: cancelled\n +2025-02-05 09:05 UTC → 2025-03-07 09:05 UTC/);
+  assert.match(summary, /Manual grant \(30 d, 2025-02-10 00:00 UTC\): refunded\n +covers nothing/);
   assert.match(texts.en.adminUsage("/grant", "<id> <days>"), /^Usage: \/grant <id> <days>$/);
   assert.match(
     texts.en.activated({ until: UNTIL, inviteLink: "https://t.me/+abc" }),

@@ -13,6 +13,7 @@ export type RpcName =
   | "record_failed_event"
   | "upsert_user"
   | "user_summary"
+  | "user_timeline"
   | "stars_checkout_verdict"
   | "apply_star_payment"
   | "find_star_payment"

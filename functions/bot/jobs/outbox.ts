@@ -87,7 +87,7 @@ function requireUntil(template: string, params: Record<string, unknown>): string
 
 /**
  * The text of an outbox row in the user's language. Templates are the keys SQL queues:
- * activated {until} · renewed {until} · cancelled {until} · reminder {until, days_left} ·
+ * activated {until} · renewed {until} · shortened {until} · cancelled {until} · reminder {until, days_left} ·
  * expired · refunded · revoked (removal notices) · removed_no_access · payment_thanks {until}.
  */
 export function renderOutboxText(
@@ -102,6 +102,8 @@ export function renderOutboxText(
       return t.activated({ until: requireUntil(template, p), inviteLink: inviteLink ?? null });
     case "renewed":
       return t.renewed({ until: requireUntil(template, p) });
+    case "shortened":
+      return t.shortened({ until: requireUntil(template, p) });
     case "cancelled":
       return t.cancelled({ until: requireUntil(template, p) });
     case "reminder": {

@@ -43,6 +43,17 @@ function parseDays(s: string | undefined): number | null {
   return n >= 1 && n <= MAX_GRANT_DAYS ? n : null;
 }
 
+/** One row of `public.user_timeline(...)`. */
+interface TimelineItem {
+  provider: string;
+  kind: string;
+  status: string;
+  auto_renew: boolean;
+  event_at: string;
+  days: number | null;
+  segments: Array<[string, string]>;
+}
+
 interface StarPayment {
   telegram_user_id: number;
   status: "paid" | "refunded" | "unmatched";
@@ -167,9 +178,12 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     run("user", async (ctx, args) => {
       const userId = parseUserId(args[0]);
       if (userId === null || args.length !== 1) return usage(ctx, "user");
-      const s = await deps.db.call<UserSummary>("user_summary", { p_telegram_user_id: userId });
+      const [s, timeline] = await Promise.all([
+        deps.db.call<UserSummary>("user_summary", { p_telegram_user_id: userId }),
+        deps.db.call<TimelineItem[]>("user_timeline", { p_telegram_user_id: userId }),
+      ]);
       const t = ctx.texts;
-      if (!s.known && s.subscriptions.length === 0) {
+      if (!s.known && timeline.length === 0) {
         return { result: "not found", reply: t.adminUserNotFound(userId), args: { user_id: userId } };
       }
       return {
@@ -180,10 +194,13 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
           username: s.username,
           hasAccess: s.has_access,
           accessUntil: s.has_access ? (s.live_until ?? s.access_until) : s.access_until,
-          subscriptions: s.subscriptions.map((x) => ({
+          subscriptions: timeline.map((x) => ({
             provider: x.provider,
+            kind: x.kind,
             status: x.status,
-            expiresAt: x.expires_at,
+            eventAt: x.event_at,
+            days: x.days,
+            segments: x.segments,
             autoRenew: x.auto_renew,
           })),
         }),

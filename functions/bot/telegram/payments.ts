@@ -132,7 +132,8 @@ export function createPaymentsComposer(deps: AppDeps): Composer<BotContext> {
       p_currency: p.currency,
       p_telegram_payment_charge_id: p.telegram_payment_charge_id,
       p_provider_payment_charge_id: p.provider_payment_charge_id || null,
-      p_raw: p,
+      // banked at the moment Telegram says it was paid, however late the update is processed
+      p_paid_at: new Date(ctx.message.date * 1000).toISOString(),
     });
     deps.log.info("stars payment", {
       request_id: ctx.requestId,

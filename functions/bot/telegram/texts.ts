@@ -23,10 +23,18 @@ export function formatDate(d: Date | string): string {
 type DateLike = Date | string;
 type UserId = number | string | bigint;
 
+/** One item of a user's access timeline (public.user_timeline), as /user shows it. */
 export interface SubscriptionSummary {
   provider: string;
+  /** subscription (a window) · purchase · grant · code · bonus (banked items) */
+  kind: string;
   status: string;
-  expiresAt: DateLike | null;
+  /** when it was paid or granted (a window: when it began) */
+  eventAt: DateLike | null;
+  /** banked length in days; null for a window */
+  days: number | null;
+  /** the time it really covers, in order: [from, to] pairs */
+  segments: Array<[DateLike, DateLike]>;
   autoRenew: boolean;
 }
 
@@ -67,6 +75,8 @@ export interface Texts {
   paymentUnmatched: string;
   activated(p: { until: DateLike; inviteLink?: string | null }): string;
   renewed(p: { until: DateLike }): string;
+  /** access goes on but ends earlier than announced (a refund took time back) */
+  shortened(p: { until: DateLike }): string;
   cancelled(p: { until: DateLike }): string;
   expired: string;
   reminder(p: { daysLeft: number; until: DateLike }): string;
@@ -134,6 +144,45 @@ const STATUSES: Record<Lang, Record<string, string>> = {
   en: { active: "active", cancelled: "cancelled", expired: "expired", refunded: "refunded" },
   ru: { active: "активна", cancelled: "отменена", expired: "истекла", refunded: "возвращена" },
 };
+
+const KINDS: Record<Lang, Record<string, string>> = {
+  en: {
+    subscription: "subscription",
+    purchase: "purchase",
+    grant: "grant",
+    code: "access code",
+    bonus: "unused days",
+  },
+  ru: {
+    subscription: "подписка",
+    purchase: "покупка",
+    grant: "выдано админом",
+    code: "код доступа",
+    bonus: "неиспользованные дни",
+  },
+};
+
+/**
+ * One timeline item for /user: source and kind, status, when it was paid (and for how long), and the
+ * dates it really covers, so an admin can explain any end date to a member.
+ */
+export function timelineLine(s: SubscriptionSummary, lang: Lang): string {
+  const ru = lang === "ru";
+  // "Manual grant" already says what it is; other sources add the kind (Tribute subscription, ...)
+  const what = s.provider === "manual" && s.kind === "grant"
+    ? providerName(s.provider, lang)
+    : `${providerName(s.provider, lang)} ${KINDS[lang][s.kind] ?? s.kind}`;
+  const head = `• ${what}` +
+    (s.days !== null
+      ? ` (${s.days} ${ru ? "дн." : "d"}` + (s.eventAt ? `, ${formatDate(s.eventAt)}` : "") + ")"
+      : "") +
+    `: ${STATUSES[lang][s.status] ?? s.status}` +
+    (s.autoRenew ? (ru ? ", автопродление" : ", auto-renew") : "");
+  const covered = s.segments.length
+    ? s.segments.map(([from, to]) => `${formatDate(from)} → ${formatDate(to)}`).join("; ")
+    : (ru ? "не покрывает ничего" : "covers nothing");
+  return `${head}\n   ${covered}`;
+}
 
 /** Display name of a provider code in a language (unknown codes are shown as is). */
 export function providerName(provider: string, lang: Lang = "en"): string {
@@ -213,7 +262,9 @@ const en: Texts = {
     `🎉 Your access is active until ${formatDate(until)}.` +
     (inviteLink ? `\n\nJoin the channel with your personal link (works once):\n${inviteLink}` : ""),
 
-  renewed: ({ until }) => `🔄 Your subscription was renewed. Access is active until ${formatDate(until)}.`,
+  renewed: ({ until }) => `🔄 Your access was extended. It is active until ${formatDate(until)}.`,
+
+  shortened: ({ until }) => `Your access now ends on ${formatDate(until)}.`,
 
   cancelled: ({ until }) =>
     `Your subscription was cancelled and will not renew. Access stays active until ${formatDate(until)}.`,
@@ -264,15 +315,10 @@ const en: Texts = {
       `User ${userId}${username ? ` (@${username})` : ""}`,
       `Access: ${hasAccess ? "yes" : "no"}` + (accessUntil ? `, until ${formatDate(accessUntil)}` : ""),
     ];
-    if (subscriptions.length === 0) lines.push("Subscriptions: none");
+    if (subscriptions.length === 0) lines.push("Timeline: empty");
     else {
-      lines.push("Subscriptions:");
-      for (const s of subscriptions) {
-        lines.push(
-          `• ${providerName(s.provider, "en")}: ${STATUSES.en[s.status] ?? s.status}, ` +
-            `until ${s.expiresAt ? formatDate(s.expiresAt) : "—"}, auto-renew ${s.autoRenew ? "on" : "off"}`,
-        );
-      }
+      lines.push("Timeline (what covers which dates):");
+      for (const s of subscriptions) lines.push(timelineLine(s, "en"));
     }
     return lines.join("\n");
   },
@@ -366,7 +412,9 @@ const ru: Texts = {
     `🎉 Доступ активен до ${formatDate(until)}.` +
     (inviteLink ? `\n\nВступайте в канал по личной ссылке (она одноразовая):\n${inviteLink}` : ""),
 
-  renewed: ({ until }) => `🔄 Подписка продлена. Доступ активен до ${formatDate(until)}.`,
+  renewed: ({ until }) => `🔄 Доступ продлён. Он активен до ${formatDate(until)}.`,
+
+  shortened: ({ until }) => `Теперь ваш доступ заканчивается ${formatDate(until)}.`,
 
   cancelled: ({ until }) =>
     `Подписка отменена и больше не продлится. Доступ сохранится до ${formatDate(until)}.`,
@@ -418,16 +466,10 @@ const ru: Texts = {
       `Пользователь ${userId}${username ? ` (@${username})` : ""}`,
       `Доступ: ${hasAccess ? "есть" : "нет"}` + (accessUntil ? `, до ${formatDate(accessUntil)}` : ""),
     ];
-    if (subscriptions.length === 0) lines.push("Подписки: нет");
+    if (subscriptions.length === 0) lines.push("История доступа: пусто");
     else {
-      lines.push("Подписки:");
-      for (const s of subscriptions) {
-        lines.push(
-          `• ${providerName(s.provider, "ru")}: ${STATUSES.ru[s.status] ?? s.status}, ` +
-            `до ${s.expiresAt ? formatDate(s.expiresAt) : "—"}, ` +
-            `автопродление ${s.autoRenew ? "включено" : "выключено"}`,
-        );
-      }
+      lines.push("История доступа (что покрывает какие даты):");
+      for (const s of subscriptions) lines.push(timelineLine(s, "ru"));
     }
     return lines.join("\n");
   },

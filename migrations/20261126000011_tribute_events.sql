@@ -1,0 +1,169 @@
+-- Tribute webhooks: journal every distinct delivery, write its ledger rows, recompute the user's
+-- timeline (20261126000002_access_timeline.sql). One call = one transaction.
+
+create or replace function public._tribute_dedupe_key(p_name text, p_created_at text, p_payload jsonb)
+returns text language sql immutable set search_path = '' as $$
+  -- jsonb's text form is canonical (key order, whitespace), so equal payloads give equal keys;
+  -- sent_at is deliberately not part of it: a retry may change it.
+  select encode(sha256(convert_to(p_name || '|' || p_created_at || '|' || p_payload::text, 'UTF8')), 'hex')
+$$;
+
+-- Applies one verified, validated Tribute webhook: journal row (unique dedupe key), ledger rows
+-- (subscription, purchase item, refund adjustment, payment), the recomputed timeline and the outbox
+-- rows it implies, or nothing at all.
+-- Returns {status: processed|duplicate|ignored, event_id, telegram_user_id, access_until, has_access, ...}.
+create or replace function public.apply_tribute_event(
+  p_name text, p_created_at text, p_payload jsonb, p_envelope jsonb, p_received_name text default null)
+returns jsonb language plpgsql set search_path = '' as $$
+declare
+  v_key text := public._tribute_dedupe_key(coalesce(p_received_name, p_name), p_created_at, p_payload);
+  v_created timestamptz := p_created_at::timestamptz;
+  v_user bigint := nullif(p_payload ->> 'telegram_user_id', '')::bigint;
+  v_product bigint := nullif(p_payload ->> 'product_id', '')::bigint;
+  v_purchase text := nullif(p_payload ->> 'purchase_id', '');
+  v_event_id bigint;
+  v_subject text;
+  v_kind text;
+  v_plan public.plans;
+  v_sub public.subscriptions;
+  v_item text;
+  v_pay_id bigint;
+  v_change jsonb;
+  v_result jsonb := '{}'::jsonb;
+begin
+  if p_name in ('new_subscription', 'renewed_subscription', 'cancelled_subscription') then
+    v_kind := 'subscription';
+    v_subject := 'tribute:subscription:' || (p_payload ->> 'subscription_id');
+  elsif p_name = 'new_digital_product' then
+    v_kind := 'purchase';
+  elsif p_name = 'digital_product_refund' then
+    v_kind := 'refund';
+  else
+    v_kind := 'ignored';
+  end if;
+  if v_kind in ('purchase', 'refund') then
+    -- a purchase is its purchase_id; without one, the delivery itself (two deliveries with different
+    -- created_at are two purchases)
+    v_item := 'purchase:' || coalesce(v_purchase, 'delivery:' || v_key);
+    v_subject := 'tribute:' || v_kind || ':' || coalesce(v_purchase, v_key);
+  end if;
+
+  if v_user is not null then
+    perform public._lock_user(v_user);
+  end if;
+
+  insert into public.webhook_events (source, name, dedupe_key, status, subject, telegram_user_id, event_created_at, payload)
+  values ('tribute', p_name, v_key, case when v_kind = 'ignored' then 'ignored' else 'processed' end,
+          v_subject, v_user, v_created, p_envelope)
+  on conflict (dedupe_key) do nothing
+  returning id into v_event_id;
+  if v_event_id is null then
+    perform set_config('app.recompute', 'off', true);
+    return jsonb_build_object('status', 'duplicate', 'dedupe_key', v_key, 'telegram_user_id', v_user,
+      'event_id', (select id from public.webhook_events where dedupe_key = v_key));
+  end if;
+  if v_kind = 'ignored' then
+    perform set_config('app.recompute', 'off', true);
+    return jsonb_build_object('status', 'ignored', 'event_id', v_event_id, 'telegram_user_id', v_user);
+  end if;
+
+  insert into public.users (telegram_user_id) values (v_user) on conflict do nothing;
+
+  if v_kind = 'subscription' then
+    insert into public.subscriptions as s (telegram_user_id, provider, external_id, kind, type, status, starts_at,
+                                           expires_at, event_at, details)
+    values (v_user, 'tribute', p_payload ->> 'subscription_id', 'subscription', coalesce(p_payload ->> 'type', 'regular'),
+            'active', v_created, v_created, v_created,
+            jsonb_strip_nulls(jsonb_build_object('subscription_name', p_payload -> 'subscription_name',
+              'period', p_payload -> 'period', 'period_id', p_payload -> 'period_id',
+              'channel_id', p_payload -> 'channel_id')))
+    on conflict (provider, external_id) do update set updated_at = now()
+    returning * into v_sub;
+    if p_name in ('new_subscription', 'renewed_subscription') and p_payload ? 'amount' then
+      insert into public.payments (provider, external_id, kind, telegram_user_id, subscription_id, amount, currency,
+                                   webhook_event_id, paid_at)
+      values ('tribute', 'event:' || v_key, case p_name when 'new_subscription' then 'subscription' else 'renewal' end,
+              v_user, v_sub.id, (p_payload ->> 'amount')::bigint, coalesce(p_payload ->> 'currency', ''),
+              v_event_id, v_created)
+      on conflict do nothing;
+    end if;
+    v_change := public._recompute_access(v_user, 'event:' || v_event_id);
+    select * into v_sub from public.subscriptions where id = v_sub.id;
+    -- the cancellation notice, only for the newest news of this subscription while access lasts
+    if p_name = 'cancelled_subscription' and v_sub.last_event_at = v_created and (v_change ->> 'has')::boolean then
+      perform public._queue(v_user, 'message', 'cancelled', jsonb_build_object('until', v_change -> 'access_until'),
+                            'event:' || v_event_id || ':cancelled');
+    end if;
+    v_result := jsonb_build_object('subscription_id', v_sub.id, 'subscription_status', v_sub.status,
+                                   'expires_at', v_sub.expires_at);
+
+  elsif v_kind = 'purchase' then
+    select * into v_plan from public.plans where tribute_product_id = v_product;
+    insert into public.payments (provider, external_id, kind, telegram_user_id, plan_code, amount, currency,
+                                 status, webhook_event_id, paid_at)
+    values ('tribute', v_item || ':' || v_key, 'purchase', v_user, v_plan.code,
+            coalesce((p_payload ->> 'amount')::bigint, 0), coalesce(p_payload ->> 'currency', ''),
+            case when v_plan.code is null then 'unmatched' else 'paid' end, v_event_id, v_created)
+    returning id into v_pay_id;
+    if v_plan.code is not null then
+      -- the same purchase_id delivered twice is one purchase: its earliest delivery says what and when
+      insert into public.subscriptions as s (telegram_user_id, provider, external_id, kind, plan_code, status,
+                                             event_at, duration, starts_at, expires_at, details)
+      values (v_user, 'tribute', v_item, 'purchase', v_plan.code, 'active', v_created,
+              make_interval(days => v_plan.duration_days), v_created, v_created,
+              jsonb_build_object('product_id', v_product, 'purchase_id', p_payload -> 'purchase_id',
+                                 'payment_id', v_pay_id))
+      on conflict (provider, external_id) do update
+        set event_at = excluded.event_at, duration = excluded.duration, plan_code = excluded.plan_code,
+            details = excluded.details
+        where excluded.event_at < s.event_at
+      returning * into v_sub;
+      if v_sub.id is null then
+        select * into v_sub from public.subscriptions where provider = 'tribute' and external_id = v_item;
+      end if;
+      update public.payments set subscription_id = v_sub.id where id = v_pay_id;
+      v_change := public._recompute_access(v_user, 'event:' || v_event_id);
+      select * into v_sub from public.subscriptions where id = v_sub.id;
+      v_result := jsonb_build_object('subscription_id', v_sub.id, 'subscription_status', v_sub.status,
+                                     'expires_at', v_sub.expires_at, 'plan_code', v_plan.code);
+    else
+      perform set_config('app.recompute', 'off', true);
+      v_result := jsonb_build_object('note', 'no plan maps this product');
+    end if;
+
+  else -- refund
+    insert into public.payments (provider, external_id, kind, telegram_user_id, plan_code, amount, currency,
+                                 webhook_event_id, paid_at)
+    values ('tribute', 'refund:' || v_key, 'refund', v_user, null,
+            coalesce((p_payload ->> 'amount')::bigint, 0), coalesce(p_payload ->> 'currency', ''), v_event_id, v_created);
+    insert into public.access_adjustments (telegram_user_id, kind, event_at, provider, target_external_id, product_id,
+                                           source_key, details)
+    values (v_user, 'refund', v_created, 'tribute', case when v_purchase is not null then v_item end, v_product,
+            'tribute:' || v_key, jsonb_build_object('event_id', v_event_id))
+    on conflict (source_key) do nothing;
+    v_change := public._recompute_access(v_user, 'event:' || v_event_id, 'refunded');
+    v_result := jsonb_build_object('note', 'refund recorded; a purchase not seen yet is refunded on arrival');
+  end if;
+
+  return jsonb_build_object('status', 'processed', 'event_id', v_event_id, 'telegram_user_id', v_user,
+                            'access_until', public.access_until(v_user), 'has_access', public.has_access(v_user))
+         || v_result;
+end $$;
+
+-- A delivery that could not be applied (bad payload, or a Telegram update that fails the same way every
+-- time): journaled as failed, nothing else changes.
+create or replace function public.record_failed_event(p_source text, p_name text, p_envelope jsonb, p_error text,
+                                                      p_raw text default null)
+returns jsonb language plpgsql set search_path = '' as $$
+declare
+  v_key text := 'failed:' || encode(sha256(convert_to(coalesce(p_raw, p_envelope::text), 'UTF8')), 'hex');
+  v_id bigint;
+begin
+  insert into public.webhook_events (source, name, dedupe_key, status, payload, error)
+  values (p_source, left(coalesce(nullif(p_name, ''), 'unknown'), 100), v_key, 'failed', coalesce(p_envelope, 'null'::jsonb),
+          left(p_error, 2000))
+  on conflict (dedupe_key) do nothing
+  returning id into v_id;
+  return jsonb_build_object('status', 'failed', 'event_id',
+                            coalesce(v_id, (select id from public.webhook_events where dedupe_key = v_key)));
+end $$;
