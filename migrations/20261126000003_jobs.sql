@@ -63,8 +63,8 @@ begin
       continue;
     end if;
     v_kind := case when v_end - now() <= interval '1 day' then '1d' else '3d' end;
-    -- days_left is what is really left (rounded up): a 3-day reminder first seen 2.2 days before the
-    -- end (cron was down, or the access was shorter than 3 days) says 3, not a flat 3.
+    -- The message says the time left from params.until when it is sent (outbox.ts renderOutboxText), so a
+    -- reminder first seen 2 days 6 hours before the end says so. days_left (rounded up) is informational.
     insert into public.outbox (telegram_user_id, kind, template, params, dedupe_key)
     values (r.telegram_user_id, 'message', 'reminder',
             jsonb_build_object('until', v_end,
