@@ -11,6 +11,7 @@
  *
  * The Telegram and Tribute checks are functions/bot/jobs/checks.ts, shared with /tribute_test.
  */
+import "../functions/bot/node_warnings.ts"; // first: before checks.ts imports grammY (see the file)
 import postgres from "postgres";
 import { type Config, ConfigError, LOCAL_DATABASE_URL, parseConfig } from "../functions/bot/config.ts";
 import { type CheckResult, checkTelegramWebhook, checkTributeApi } from "../functions/bot/jobs/checks.ts";

@@ -200,7 +200,8 @@ fn_start() {
     if curl -fsS "http://127.0.0.1:$FN_PORT/functions/v1/bot" >/dev/null 2>&1; then
       ok "health: 200"
       # say which values are local placeholders (no .env / environment value for them)
-      grep -E '^[A-Z_]+: (placeholder|local default)' "$LOGS/function.log" | sed 's/^/    /' >&2 || true
+      # (serve.ts logs one JSON line each, with "local_default": NAME; its "msg" is "NAME: note")
+      grep '"local_default":' "$LOGS/function.log" | sed -E 's/^\{"level":"info","msg":"([^"]*)".*/    \1/' >&2 || true
       return
     fi
     alive "$fn_pid_file" || break

@@ -109,7 +109,7 @@ Deno.test(
       const body = await (await h.postCron()).json();
       assert.equal(body.reminders, 1);
       assert.equal(body.outbox.sent, 1);
-      assert.match(h.telegram.callsOf("sendMessage")[0].body.text as string, /in 1 day/);
+      assert.match(h.telegram.callsOf("sendMessage")[0].body.text as string, /ends in 20 hours \(/);
     } finally {
       await h.close();
     }
