@@ -6,20 +6,39 @@
  *   database          DATABASE_URL / SUPABASE_DB_URL answers
  *   migrations        every file in migrations/ is recorded in supabase_migrations.schema_migrations
  *   cron job          pg_cron job `expire-subscriptions` exists, every minute, active
+ *   function          (local stack only) GET http://127.0.0.1:$FN_PORT/functions/v1/bot answers {"ok":true}
  *   telegram webhook  getWebhookInfo: url set (to PUBLIC_URL when given), no recent delivery error
  *   tribute api       the Tribute API answers with TRIBUTE_API_KEY
  *
+ * Local stack (the database URL is on 127.0.0.1/localhost, or no database / Supabase project is
+ * configured): missing values get npm start's local defaults (scripts/local_defaults.ts), an INFO row says
+ * which values are placeholders, and the Telegram/Tribute checks of a placeholder token or key are
+ * skipped ("skipped: placeholder"), which is not a failure.
+ *
  * The Telegram and Tribute checks are functions/bot/jobs/checks.ts, shared with /tribute_test.
  */
+import "../functions/bot/node_warnings.ts"; // first: before checks.ts imports grammY (see the file)
 import postgres from "postgres";
 import { type Config, ConfigError, LOCAL_DATABASE_URL, parseConfig } from "../functions/bot/config.ts";
 import { type CheckResult, checkTelegramWebhook, checkTributeApi } from "../functions/bot/jobs/checks.ts";
 import { redactUrlPasswords } from "../functions/bot/log.ts";
 import { argValue, loadEnv } from "./env.ts";
+import {
+  isLocalSetup,
+  LOCAL_FUNCTION_PATH,
+  LOCAL_FUNCTION_PORT,
+  placeholderNames,
+  withLocalDefaults,
+} from "./local_defaults.ts";
 
 const MIGRATIONS_DIR = new URL("../migrations/", import.meta.url);
 
-type Row = CheckResult & { skipped?: boolean };
+/**
+ * skipped: not checked because something else failed (counts against "all passed");
+ * placeholder: not checked because the value is a local placeholder (does not);
+ * note: information, not a check.
+ */
+type Row = CheckResult & { skipped?: boolean; placeholder?: boolean; note?: boolean };
 
 /** Versions of the migration files (the timestamp before the first underscore). */
 export function migrationVersions(dir: URL = MIGRATIONS_DIR): string[] {
@@ -96,8 +115,31 @@ export async function databaseChecks(url: string): Promise<Row[]> {
   }
 }
 
-export async function runDoctor(env: Record<string, string | undefined>): Promise<Row[]> {
+/** The locally served function (npm start) answers its health check. */
+export async function checkLocalFunction(url: string): Promise<Row> {
+  const name = "function";
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const body = await res.text();
+    let ok = false;
+    try {
+      ok = res.status === 200 && JSON.parse(body)?.ok === true;
+    } catch { /* not JSON */ }
+    return ok
+      ? { name, ok: true, detail: `health 200 at ${url}` }
+      : { name, ok: false, detail: `health at ${url} answered HTTP ${res.status}, not {"ok":true}` };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return { name, ok: false, detail: `not answering at ${url} (npm start serves it): ${why}` };
+  }
+}
+
+export async function runDoctor(given: Record<string, string | undefined>): Promise<Row[]> {
   const rows: Row[] = [];
+  const local = isLocalSetup(given);
+  // locally, what npm start would fill in is filled in the same way (and said so below)
+  const { env, used } = local ? withLocalDefaults(given) : { env: given, used: [] };
+  const placeholders = local ? placeholderNames(env) : [];
   let config: Config | null = null;
   try {
     config = parseConfig(env);
@@ -111,6 +153,22 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     rows.push({ name: "env", ok: false, detail: err.problems.join("\n") });
+  }
+  if (local) {
+    const notes = used.map(({ name, note }) => `${name}: ${note}`);
+    for (const name of placeholders) {
+      if (!used.some((u) => u.name === name)) {
+        notes.push(`${name}: placeholder (the value npm start uses locally)`);
+      }
+    }
+    rows.push({
+      name: "placeholders",
+      ok: true,
+      note: true,
+      detail: `local stack: ${placeholders.length ? placeholders.join(", ") : "no value"} ` +
+        `${placeholders.length === 1 ? "is a placeholder" : "are placeholders"}` +
+        (notes.length ? `\n${notes.join("\n")}` : ""),
+    });
   }
 
   const dbUrl = env.DATABASE_URL || env.SUPABASE_DB_URL ||
@@ -127,8 +185,28 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
     }
   }
 
+  if (local) {
+    const port = env.FN_PORT || String(LOCAL_FUNCTION_PORT);
+    rows.push(await checkLocalFunction(`http://127.0.0.1:${port}${LOCAL_FUNCTION_PATH}`));
+  }
+
   if (config) {
-    const [telegram, tribute] = await Promise.all([checkTelegramWebhook(config), checkTributeApi(config)]);
+    const skip = (name: string, variable: string, what: string): Row => ({
+      name,
+      ok: false,
+      skipped: true,
+      placeholder: true,
+      detail:
+        `skipped: placeholder ${variable} (npm start's local value); set your ${what} in .env to check it`,
+    });
+    const [telegram, tribute] = await Promise.all([
+      placeholders.includes("TELEGRAM_BOT_TOKEN")
+        ? skip("telegram webhook", "TELEGRAM_BOT_TOKEN", "bot token")
+        : checkTelegramWebhook(config),
+      placeholders.includes("TRIBUTE_API_KEY")
+        ? skip("tribute api", "TRIBUTE_API_KEY", "Tribute API key")
+        : checkTributeApi(config),
+    ]);
     rows.push(telegram, tribute);
   } else {
     for (const name of ["telegram webhook", "tribute api"]) {
@@ -144,7 +222,9 @@ export function formatTable(rows: Row[]): string {
   for (const r of rows) {
     const [first, ...more] = r.detail.split("\n");
     lines.push(
-      `${r.name.padEnd(width)}  ${(r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL").padEnd(6)}  ${first}`,
+      `${r.name.padEnd(width)}  ${
+        (r.note ? "INFO" : r.skipped ? "SKIP" : r.ok ? "PASS" : "FAIL").padEnd(6)
+      }  ${first}`,
     );
     for (const line of more) lines.push(`${"".padEnd(width)}          ${line}`);
   }
@@ -156,9 +236,11 @@ if (import.meta.main) {
   const rows = await runDoctor(env);
   console.log(formatTable(rows));
   const failed = rows.filter((r) => !r.ok && !r.skipped).length;
-  const skipped = rows.filter((r) => r.skipped).length;
+  const skipped = rows.filter((r) => r.skipped && !r.placeholder).length;
+  const placeholder = rows.filter((r) => r.placeholder).length;
+  const note = placeholder ? ` (${placeholder} skipped: placeholder)` : "";
   console.log(
-    failed || skipped ? `\n${failed} failed, ${skipped} not checked.` : "\nAll checks passed.",
+    failed || skipped ? `\n${failed} failed, ${skipped} not checked${note}.` : `\nAll checks passed${note}.`,
   );
   Deno.exit(failed || skipped ? 1 : 0);
 }

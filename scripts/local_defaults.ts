@@ -52,3 +52,30 @@ export function withLocalDefaults(
   }
   return { env: out, used };
 }
+
+/** The required values that are npm start's placeholders, whether filled in by default or set to them. */
+export function placeholderNames(env: Record<string, string | undefined>): LocalDefaultName[] {
+  return (Object.keys(LOCAL_DEFAULTS) as LocalDefaultName[])
+    .filter((name) => name !== "DATABASE_URL" && env[name] === LOCAL_DEFAULTS[name]);
+}
+
+/** A Postgres URL whose host is this machine (127.0.0.1, ::1, localhost). */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    return host === "127.0.0.1" || host === "localhost" || host === "::1";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a configuration targets the local stack: its database URL (DATABASE_URL, else SUPABASE_DB_URL)
+ * is on this machine, or no database or Supabase project is configured at all (npm start's defaults).
+ */
+export function isLocalSetup(env: Record<string, string | undefined>): boolean {
+  const has = (k: string) => (env[k] ?? "").trim() !== "";
+  const db = has("DATABASE_URL") ? env.DATABASE_URL! : has("SUPABASE_DB_URL") ? env.SUPABASE_DB_URL! : "";
+  if (db) return isLoopbackUrl(db);
+  return !has("SUPABASE_URL") && !has("SUPABASE_SERVICE_ROLE_KEY") && !has("SUPABASE_PROJECT_REF");
+}

@@ -6,23 +6,29 @@
  *
  * Configuration: environment first, then .env; whatever is still missing gets a safe local default,
  * one line each saying so. FN_PORT overrides the port.
+ *
+ * Output is the function's log: one JSON object per line, these lines included (stack.sh picks the
+ * `local_default` ones out for the terminal).
  */
+import "../functions/bot/node_warnings.ts"; // first: before anything imports grammY (see the file)
 import { createAppDeps } from "../functions/bot/app.ts";
 import { ConfigError, parseConfig } from "../functions/bot/config.ts";
 import { createHandler } from "../functions/bot/handler.ts";
-import { argValue, loadEnv } from "./env.ts";
+import { jsonLogger } from "../functions/bot/log.ts";
+import { argValue, mergeEnv, readDotEnv } from "./env.ts";
 import { LOCAL_FUNCTION_PATH, LOCAL_FUNCTION_PORT, withLocalDefaults } from "./local_defaults.ts";
 
 const envFile = argValue(Deno.args, "--env-file") ?? ".env";
-const { env, used } = withLocalDefaults(loadEnv(envFile));
-for (const { name, note } of used) console.log(`${name}: ${note}`);
+const dotenv = readDotEnv(envFile, (m) => jsonLogger.warn(`${m} (${envFile})`));
+const { env, used } = withLocalDefaults(mergeEnv(Deno.env.toObject(), dotenv));
+for (const { name, note } of used) jsonLogger.info(`${name}: ${note}`, { local_default: name });
 
 let config;
 try {
   config = parseConfig(env);
 } catch (err) {
   if (err instanceof ConfigError) {
-    for (const problem of err.problems) console.error(`config: ${problem}`);
+    for (const problem of err.problems) jsonLogger.error(`config: ${problem}`);
     Deno.exit(1);
   }
   throw err;
@@ -35,7 +41,7 @@ Deno.serve({
   hostname: "127.0.0.1",
   port,
   onListen: ({ hostname, port }) =>
-    console.log(`serving the function at http://${hostname}:${port}${LOCAL_FUNCTION_PATH}`),
+    jsonLogger.info("serving the function", { url: `http://${hostname}:${port}${LOCAL_FUNCTION_PATH}` }),
 }, (request) => {
   const { pathname } = new URL(request.url);
   if (pathname !== LOCAL_FUNCTION_PATH && pathname !== `${LOCAL_FUNCTION_PATH}/`) {

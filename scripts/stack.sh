@@ -8,6 +8,7 @@
 #   scripts/stack.sh db-up      Postgres + roles + migrations + seed only (used by npm test); prints
 #                               "started" when it had to start Postgres, "running" when it was up
 #   scripts/stack.sh db-down    stops Postgres only
+#   scripts/stack.sh db-url     DATABASE_URL as the Supabase CLI needs it (sslmode=disable for 127.0.0.1)
 #   scripts/stack.sh status
 set -euo pipefail
 
@@ -20,6 +21,8 @@ mkdir -p "$LOGS"
 PG_PORT="${PG_PORT:-54322}"
 FN_PORT="${FN_PORT:-54321}"
 PG_VERSION_WANTED=15
+# plpgsql_check is what `supabase db lint` (npm run lint:sql) checks the SQL functions with
+APT_PACKAGES="postgresql-15 postgresql-15-cron postgresql-15-plpgsql-check"
 DB_URL_DEFAULT="postgresql://postgres:postgres@127.0.0.1:${PG_PORT}/postgres"
 export DATABASE_URL="${DATABASE_URL:-$DB_URL_DEFAULT}"
 
@@ -54,14 +57,29 @@ pg_bindir() {
 ensure_postgres_installed() {
   if PG_BIN="$(pg_bindir)"; then return; fi
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    step "Installing postgresql-15 and postgresql-15-cron with apt (one time)"
-    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 postgresql-15-cron; } \
-      >"$LOGS/apt.log" 2>&1 || fail "apt-get install postgresql-15 postgresql-15-cron" "$LOGS/apt.log"
+    step "Installing $APT_PACKAGES with apt (one time)"
+    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $APT_PACKAGES; } \
+      >"$LOGS/apt.log" 2>&1 || fail "apt-get install $APT_PACKAGES" "$LOGS/apt.log"
     PG_BIN="$(pg_bindir)" || fail "locating Postgres after install" "$LOGS/apt.log"
     ok "installed $(basename "$(dirname "$PG_BIN")")"
   else
-    echo "Postgres 15+ with pg_cron is required: install the packages postgresql-15 and postgresql-15-cron (Debian/Ubuntu: sudo apt-get install -y postgresql-15 postgresql-15-cron), then run this again." >&2
+    echo "Postgres 15+ with pg_cron is required: install the packages $APT_PACKAGES (Debian/Ubuntu: sudo apt-get install -y $APT_PACKAGES), then run this again." >&2
     exit 1
+  fi
+}
+
+# plpgsql_check only matters to npm run lint:sql: a machine set up before it was added gets it here (as
+# root); without root, lint:sql says what to install and everything else still works.
+PLPGSQL_CHECK_PKG="postgresql-15-plpgsql-check"
+plpgsql_check_installed() { [ -f "/usr/share/postgresql/$(basename "$(dirname "$PG_BIN")")/extension/plpgsql_check.control" ]; }
+ensure_plpgsql_check() {
+  if plpgsql_check_installed; then return; fi
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    step "Installing $PLPGSQL_CHECK_PKG with apt (one time)"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y "$PLPGSQL_CHECK_PKG" ||
+      { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "$PLPGSQL_CHECK_PKG"; }; } \
+      >"$LOGS/apt.log" 2>&1 || fail "apt-get install $PLPGSQL_CHECK_PKG" "$LOGS/apt.log"
+    ok "installed $PLPGSQL_CHECK_PKG"
   fi
 }
 
@@ -89,11 +107,23 @@ pick_data_dir() {
 pg_running() { [ -n "${PG_BIN:-}" ] && as_pg "'$PG_BIN/pg_ctl' -D '$PG_DATA' status" >/dev/null 2>&1; }
 pg_ready() { pg_isready -h 127.0.0.1 -p "$PG_PORT" -q 2>/dev/null || "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -q; }
 
+# The local Postgres has no TLS, and the Supabase CLI insists on TLS for this --db-url (seen with PG_PORT=54442:
+# "tls error (The server does not support SSL connections)") unless the URL says sslmode=disable.
+cli_db_url() {
+  case "$DATABASE_URL" in
+    *sslmode=*) echo "$DATABASE_URL" ;;
+    *://*@127.0.0.1[:/]* | *://*@localhost[:/]*)
+      case "$DATABASE_URL" in *\?*) echo "$DATABASE_URL&sslmode=disable" ;; *) echo "$DATABASE_URL?sslmode=disable" ;; esac ;;
+    *) echo "$DATABASE_URL" ;;
+  esac
+}
+
 psql_local() { PGPASSWORD=postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q "$@"; }
 
 # ---------------------------------------------------------------- database
 db_start() { # sets DB_STATE to "started" or "running"
   ensure_postgres_installed
+  ensure_plpgsql_check
   pick_data_dir
   if [ ! -s "$PG_DATA/PG_VERSION" ]; then
     step "Creating the database cluster in $PG_DATA"
@@ -130,9 +160,15 @@ db_roles() {
   ok "roles ready"
 }
 
+# Supabase has Vault; the local stack gets a stand-in with the same objects (see the file) so that the
+# production schedule functions compile and plpgsql_check can check them.
+db_vault_stand_in() {
+  psql_local -f scripts/sql/vault_stand_in.sql >"$LOGS/vault.log" 2>&1 || fail "creating the local Vault stand-in" "$LOGS/vault.log"
+}
+
 db_migrate() {
   step "Applying migrations with the Supabase CLI"
-  node_modules/.bin/supabase migration up --db-url "$DATABASE_URL" >"$LOGS/migrate.log" 2>&1 || fail "supabase migration up" "$LOGS/migrate.log"
+  node_modules/.bin/supabase migration up --db-url "$(cli_db_url)" >"$LOGS/migrate.log" 2>&1 || fail "supabase migration up" "$LOGS/migrate.log"
   ok "$(grep -Eo 'up to date|Applying migration [^ ]+' "$LOGS/migrate.log" | tr '\n' ' ' || true)"
 }
 
@@ -145,7 +181,7 @@ db_seed() {
 db_up() {
   ensure_node_modules
   db_start
-  db_roles; db_migrate; db_seed
+  db_roles; db_vault_stand_in; db_migrate; db_seed
   echo "$DB_STATE"
 }
 
@@ -164,7 +200,8 @@ fn_start() {
     if curl -fsS "http://127.0.0.1:$FN_PORT/functions/v1/bot" >/dev/null 2>&1; then
       ok "health: 200"
       # say which values are local placeholders (no .env / environment value for them)
-      grep -E '^[A-Z_]+: (placeholder|local default)' "$LOGS/function.log" | sed 's/^/    /' >&2 || true
+      # (serve.ts logs one JSON line each, with "local_default": NAME; its "msg" is "NAME: note")
+      grep '"local_default":' "$LOGS/function.log" | sed -E 's/^\{"level":"info","msg":"([^"]*)".*/    \1/' >&2 || true
       return
     fi
     alive "$fn_pid_file" || break
@@ -188,7 +225,7 @@ stop_pid() { if alive "$1"; then kill "$(cat "$1")" 2>/dev/null || true; fi; rm 
 case "${1:-}" in
   start)
     ensure_node_modules
-    db_start; db_roles; db_migrate; db_seed
+    db_start; db_roles; db_vault_stand_in; db_migrate; db_seed
     fn_start; cron_start
     step "Ready"
     ok "function:  http://127.0.0.1:$FN_PORT/functions/v1/bot"
@@ -201,11 +238,12 @@ case "${1:-}" in
     ;;
   db-up) db_up ;;
   db-down) db_stop ;;
+  db-url) cli_db_url ;;
   status)
     ensure_postgres_installed; pick_data_dir
     pg_running && echo "postgres: running ($PG_DATA)" || echo "postgres: stopped"
     alive "$fn_pid_file" && echo "function: running" || echo "function: stopped"
     alive "$cron_pid_file" && echo "cron: running" || echo "cron: stopped"
     ;;
-  *) echo "usage: scripts/stack.sh start|stop|db-up|db-down|status" >&2; exit 2 ;;
+  *) echo "usage: scripts/stack.sh start|stop|db-up|db-down|db-url|status" >&2; exit 2 ;;
 esac

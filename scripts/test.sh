@@ -8,6 +8,11 @@ state="$(bash scripts/stack.sh db-up | tail -n 1)"
 cleanup() { if [ "$state" = "started" ]; then bash scripts/stack.sh db-down >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 export DATABASE_URL="${DATABASE_URL:-postgresql://postgres:postgres@127.0.0.1:${PG_PORT:-54322}/postgres}"
+# Tests run the Supabase CLI against DATABASE_URL too; the local Postgres has no TLS, which the CLI does not
+# assume here (PGSSLMODE is read by the CLI's driver, not by postgres.js). See stack.sh cli_db_url.
+case "$DATABASE_URL" in
+  *://*@127.0.0.1[:/]* | *://*@localhost[:/]*) export PGSSLMODE="${PGSSLMODE:-disable}" ;;
+esac
 if [ -f .local/cron.pid ] && kill -0 "$(cat .local/cron.pid)" 2>/dev/null; then
   echo "note: npm start is running; its once-a-minute scheduled call may deliver rows the tests create (npm stop avoids that)" >&2
 fi

@@ -1,4 +1,5 @@
 // The edge function entry point: configuration in, Deno.serve out. Everything else lives in handler.ts.
+import "./node_warnings.ts"; // first: before anything imports grammY (see the file)
 import { createAppDeps } from "./app.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { createHandler } from "./handler.ts";

@@ -73,7 +73,7 @@ Deno.test(
       assert.equal(sent.length, 2);
       const toUser = (id: number) => sent.find((c) => c.body.chat_id === id)!.body.text as string;
       assert.match(toUser(2101), /access has ended/);
-      assert.match(toUser(2102), /через 3 дня/, "the reminder in the user's language");
+      assert.match(toUser(2102), /через 2 дня 23 часа \(/, "the time really left, in the user's language");
 
       const [sub] = await h.sql`select status from public.subscriptions where telegram_user_id = 2101`;
       assert.equal(sub.status, "expired");
@@ -109,7 +109,7 @@ Deno.test(
       const body = await (await h.postCron()).json();
       assert.equal(body.reminders, 1);
       assert.equal(body.outbox.sent, 1);
-      assert.match(h.telegram.callsOf("sendMessage")[0].body.text as string, /in 1 day/);
+      assert.match(h.telegram.callsOf("sendMessage")[0].body.text as string, /ends in 20 hours \(/);
     } finally {
       await h.close();
     }

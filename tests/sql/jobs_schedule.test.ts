@@ -1,6 +1,7 @@
-// Migration 20261126000006 (the production schedule through pg_net + Vault). Locally there is neither,
-// so the functions are exercised against small stand-ins of `net.http_post` and `vault`, created inside
-// a transaction that is rolled back.
+// Migration 20261126000006 (the production schedule through pg_net + Vault). Locally there is no pg_net
+// and only the local stack's Vault stand-in (scripts/sql/vault_stand_in.sql), so the functions are
+// exercised against a small stand-in of `net.http_post` (and of `vault` when a database lacks it),
+// created inside a transaction that is rolled back.
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { adminSql, DATABASE_URL } from "../support/harness.ts";
@@ -20,19 +21,20 @@ async function inRolledBackTx(sql: postgres.Sql, fn: (tx: postgres.TransactionSq
   );
 }
 
-const STAND_INS = `
-  create schema vault;
-  create table vault.secrets (id uuid primary key default gen_random_uuid(), name text unique, description text,
-                              secret text, created_at timestamptz default now(), updated_at timestamptz default now());
-  create view vault.decrypted_secrets as select id, name, description, secret as decrypted_secret from vault.secrets;
-  create function vault.create_secret(new_secret text, new_name text default null, new_description text default '',
-                                      new_key_id uuid default null) returns uuid language sql as
-    $f$ insert into vault.secrets (name, description, secret) values (new_name, new_description, new_secret)
-        returning id $f$;
-  create function vault.update_secret(secret_id uuid, new_secret text default null, new_name text default null,
-                                      new_description text default null, new_key_id uuid default null)
-    returns void language sql as
-    $f$ update vault.secrets set secret = coalesce(new_secret, secret), updated_at = now() where id = secret_id $f$;
+/** The local stack's Vault stand-in (scripts/stack.sh applies it before the migrations). */
+const VAULT_STAND_IN = await Deno.readTextFile(
+  new URL("../../scripts/sql/vault_stand_in.sql", import.meta.url),
+);
+
+/** What the schema `vault` is here: none, the local stand-in, or anything else (a real Vault). */
+async function vaultKind(sql: postgres.Sql): Promise<"none" | "stand-in" | "real"> {
+  const [row] = await sql<{ comment: string | null }[]>`
+    select obj_description(n.oid, 'pg_namespace') as comment from pg_namespace n where n.nspname = 'vault'`;
+  if (!row) return "none";
+  return row.comment?.startsWith("local stand-in") ? "stand-in" : "real";
+}
+
+const NET_STAND_IN = `
   create schema net;
   create table net.calls (id bigserial primary key, url text, body jsonb, headers jsonb, timeout_milliseconds int);
   create function net.http_post(url text, body jsonb default '{}'::jsonb, params jsonb default '{}'::jsonb,
@@ -78,10 +80,14 @@ Deno.test("schedule: without pg_net (local) nothing is scheduled and a call does
     }
     assert.equal(notices.length, 1);
     assert.match(notices[0], /pg_net is not installed here; nothing called/);
+    // the local Vault stand-in (when present) is never written to: without pg_net the secrets are refused
     await assert.rejects(
       sql`select public.set_scheduled_route_secrets('https://x.supabase.co', 's')`,
-      /Vault/,
+      /pg_net is not installed in this database/,
     );
+    if (await vaultKind(sql) === "stand-in") {
+      assert.equal((await sql`select count(*)::int as n from vault.secrets`)[0].n, 0);
+    }
   } finally {
     await sql.end();
   }
@@ -93,11 +99,13 @@ Deno.test(
   async () => {
     const sql = adminSql();
     try {
-      const [{ real }] = await sql<{ real: boolean }[]>`
-      select exists (select 1 from pg_namespace where nspname in ('net', 'vault')) as real`;
-      if (real) return; // never replace a real pg_net/Vault
+      const [{ net }] = await sql<{ net: boolean }[]>`
+      select exists (select 1 from pg_namespace where nspname = 'net') as net`;
+      const vault = await vaultKind(sql);
+      if (net || vault === "real") return; // never replace a real pg_net/Vault
       await inRolledBackTx(sql, async (tx) => {
-        await tx.unsafe(STAND_INS);
+        if (vault === "none") await tx.unsafe(VAULT_STAND_IN);
+        await tx.unsafe(NET_STAND_IN);
         // no secrets yet: nothing is called
         assert.equal((await tx`select public.call_scheduled_route() as id`)[0].id, null);
         assert.equal((await tx`select count(*)::int as n from net.calls`)[0].n, 0);

@@ -6,15 +6,34 @@ import { startFakeTelegram } from "../support/fake_telegram.ts";
 import { startFakeTribute } from "../support/fake_tribute.ts";
 import { DATABASE_URL } from "../support/harness.ts";
 import { runScript } from "../support/scripts.ts";
+import { isLocalSetup } from "../../scripts/local_defaults.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const KEY = "doctor-tribute-key";
 const TOKEN = "123456:DoctorToken_abc";
 const PUBLIC_URL = "https://abcdefghijklmnopqrst.supabase.co/functions/v1/bot";
 
+/** What npm start serves at /functions/v1/bot, as far as the doctor looks: GET health. */
+function startHealth(): { port: number; close: () => Promise<void> } {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => Response.json({ ok: true }),
+  );
+  return { port: server.addr.port, close: () => server.shutdown() };
+}
+
+/** A port nothing listens on. */
+function closedPort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
 async function fakes() {
   const telegram = startFakeTelegram();
   const tribute = await startFakeTribute({ apiKey: KEY });
+  const health = startHealth();
   const env = {
     TELEGRAM_BOT_TOKEN: TOKEN,
     TELEGRAM_WEBHOOK_SECRET: "doctor-secret",
@@ -24,8 +43,14 @@ async function fakes() {
     CRON_SECRET: "doctor-cron",
     DATABASE_URL,
     PUBLIC_URL,
+    FN_PORT: String(health.port), // DATABASE_URL is on 127.0.0.1: the doctor checks the local function too
   };
-  return { telegram, tribute, env, close: async () => (await telegram.close(), await tribute.close()) };
+  return {
+    telegram,
+    tribute,
+    env,
+    close: async () => (await telegram.close(), await tribute.close(), await health.close()),
+  };
 }
 
 Deno.test(
@@ -107,7 +132,17 @@ Deno.test("doctor: a healthy setup is all PASS (exit 0)", opts, async () => {
     f.telegram.setWebhookInfo({ url: PUBLIC_URL });
     const r = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], f.env);
     assert.equal(r.code, 0, r.output);
-    for (const name of ["env", "database", "migrations", "cron job", "telegram webhook", "tribute api"]) {
+    for (
+      const name of [
+        "env",
+        "database",
+        "migrations",
+        "cron job",
+        "function",
+        "telegram webhook",
+        "tribute api",
+      ]
+    ) {
       assert.match(r.stdout, new RegExp(`^${name}\\s+PASS\\s`, "m"), `${name}\n${r.stdout}`);
     }
     assert.match(r.stdout, /All checks passed/);
@@ -133,12 +168,112 @@ Deno.test("doctor: problems are FAIL rows (exit 1), secrets never printed", opts
     assert.match(bad.stdout, /^tribute api\s+FAIL\s+key rejected/m);
     assert.ok(!bad.output.includes("wrong-key-456") && !bad.output.includes("topsecretpw"));
 
-    const empty = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], { DATABASE_URL });
+    // a Supabase project, nothing else: no local placeholders there, the missing values are failures
+    const empty = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], {
+      SUPABASE_URL: "https://abcdefghijklmnopqrst.supabase.co",
+      SUPABASE_SERVICE_ROLE_KEY: "service-role-key-123",
+    });
     assert.equal(empty.code, 1);
     assert.match(empty.stdout, /^env\s+FAIL\s+TELEGRAM_BOT_TOKEN: is required/m);
     assert.match(empty.stdout, /^\s+CRON_SECRET: is required/m);
     assert.match(empty.stdout, /^tribute api\s+SKIP/m);
+    assert.doesNotMatch(empty.stdout, /placeholder|^function/m);
+    assert.ok(!empty.output.includes("service-role-key-123"));
   } finally {
     await f.close();
   }
+});
+
+Deno.test(
+  "doctor: the local stack with npm start's placeholders passes; placeholder checks are skipped",
+  opts,
+  async () => {
+    const health = startHealth();
+    try {
+      // what npm start runs with when nothing is configured (only the database URL of this test run)
+      const r = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], {
+        DATABASE_URL,
+        FN_PORT: String(health.port),
+      });
+      assert.equal(r.code, 0, r.output);
+      for (const name of ["env", "database", "migrations", "cron job", "function"]) {
+        assert.match(r.stdout, new RegExp(`^${name}\\s+PASS\\s`, "m"), `${name}\n${r.stdout}`);
+      }
+      assert.match(
+        r.stdout,
+        /^placeholders\s+INFO\s+local stack: TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET, TRIBUTE_API_KEY, CRON_SECRET are placeholders$/m,
+      );
+      assert.match(r.stdout, /^\s+TELEGRAM_BOT_TOKEN: placeholder: /m);
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^function\\s+PASS\\s+health 200 at http://127.0.0.1:${health.port}/functions/v1/bot`,
+          "m",
+        ),
+      );
+      assert.match(r.stdout, /^telegram webhook\s+SKIP\s+skipped: placeholder TELEGRAM_BOT_TOKEN/m);
+      assert.match(r.stdout, /^tribute api\s+SKIP\s+skipped: placeholder TRIBUTE_API_KEY/m);
+      assert.match(r.stdout, /All checks passed \(2 skipped: placeholder\)\./);
+
+      // the same values given explicitly are placeholders too; a real token is checked (here: unreachable)
+      const half = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], {
+        DATABASE_URL,
+        FN_PORT: String(health.port),
+        TELEGRAM_BOT_TOKEN: "123456:local-placeholder-token",
+        TELEGRAM_WEBHOOK_SECRET: "local-webhook-secret",
+        TRIBUTE_API_KEY: "my-real-tribute-key-42",
+        TRIBUTE_API_URL: "http://127.0.0.1:9/api/v1",
+        CRON_SECRET: "my-cron-secret-42",
+      });
+      assert.equal(half.code, 1);
+      assert.match(
+        half.stdout,
+        /^placeholders\s+INFO\s+local stack: TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET are/m,
+      );
+      assert.match(half.stdout, /^\s+TELEGRAM_BOT_TOKEN: placeholder \(the value npm start uses locally\)/m);
+      assert.match(half.stdout, /^telegram webhook\s+SKIP\s+skipped: placeholder/m);
+      assert.match(half.stdout, /^tribute api\s+FAIL\s+/m);
+      assert.match(half.stdout, /1 failed, 0 not checked \(1 skipped: placeholder\)/);
+      assert.ok(
+        !half.output.includes("my-real-tribute-key-42") && !half.output.includes("my-cron-secret-42"),
+      );
+    } finally {
+      await health.close();
+    }
+  },
+);
+
+Deno.test("doctor: locally, a function that is not served is a FAIL row", opts, async () => {
+  const port = closedPort();
+  const r = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], {
+    DATABASE_URL,
+    FN_PORT: String(port),
+  });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^function\\s+FAIL\\s+not answering at http://127.0.0.1:${port}/functions/v1/bot \\(npm start serves it\\)`,
+      "m",
+    ),
+  );
+  assert.match(r.stdout, /^database\s+PASS/m);
+  assert.match(r.stdout, /1 failed, 0 not checked \(2 skipped: placeholder\)/);
+});
+
+Deno.test("doctor: which setups count as the local stack", () => {
+  const cases: Array<[Record<string, string>, boolean]> = [
+    [{}, true],
+    [{ DATABASE_URL: "postgresql://postgres:postgres@127.0.0.1:54322/postgres" }, true],
+    [{ DATABASE_URL: "postgres://u:p@localhost/db" }, true],
+    [
+      { SUPABASE_DB_URL: "postgresql://postgres:pw@db.abcdefghijklmnopqrst.supabase.co:5432/postgres" },
+      false,
+    ],
+    [{ DATABASE_URL: "postgresql://u:p@db.example.com/postgres" }, false],
+    [{ SUPABASE_URL: "https://abcdefghijklmnopqrst.supabase.co", SUPABASE_SERVICE_ROLE_KEY: "k" }, false],
+    [{ SUPABASE_PROJECT_REF: "abcdefghijklmnopqrst" }, false],
+    [{ DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/db", SUPABASE_URL: "https://x.supabase.co" }, true],
+  ];
+  for (const [env, local] of cases) assert.equal(isLocalSetup(env), local, JSON.stringify(env));
 });

@@ -87,14 +87,16 @@ function requireUntil(template: string, params: Record<string, unknown>): string
 
 /**
  * The text of an outbox row in the user's language. Templates are the keys SQL queues:
- * activated {until} · renewed {until} · shortened {until} · cancelled {until} · reminder {until, days_left} ·
+ * activated {until} · renewed {until} · shortened {until} · cancelled {until} · reminder {until} ·
  * expired · refunded · revoked (removal notices) · removed_no_access · payment_thanks {until}.
+ * A reminder says the time left from `until` at `now` (when it is sent, not when it was queued).
  */
 export function renderOutboxText(
   t: Texts,
   template: string,
   params: Record<string, unknown> | null | undefined,
   inviteLink?: string | null,
+  now: number = Date.now(),
 ): string {
   const p = params ?? {};
   switch (template) {
@@ -108,11 +110,7 @@ export function renderOutboxText(
       return t.cancelled({ until: requireUntil(template, p) });
     case "reminder": {
       const until = requireUntil(template, p);
-      const days = Number(p.days_left);
-      const daysLeft = Number.isFinite(days)
-        ? Math.max(0, Math.round(days))
-        : Math.max(0, Math.ceil((new Date(until).getTime() - Date.now()) / 86_400_000));
-      return t.reminder({ daysLeft, until });
+      return t.reminder({ msLeft: new Date(until).getTime() - now, until });
     }
     case "payment_thanks":
       return t.paymentThanks({ until: requireUntil(template, p) });

@@ -79,7 +79,8 @@ export interface Texts {
   shortened(p: { until: DateLike }): string;
   cancelled(p: { until: DateLike }): string;
   expired: string;
-  reminder(p: { daysLeft: number; until: DateLike }): string;
+  /** `msLeft`: how long until `until`, measured when the reminder is sent (see timeLeft). */
+  reminder(p: { msLeft: number; until: DateLike }): string;
   removedNoAccess: string;
   refunded: string;
   revoked: string;
@@ -127,6 +128,44 @@ function ruPlural(n: number, one: string, few: string, many: string): string {
 
 const ruDays = (n: number) => `${n} ${ruPlural(n, "день", "дня", "дней")}`;
 const enDays = (n: number) => `${n} ${Math.abs(n) === 1 ? "day" : "days"}`;
+/**
+ * The time left, in the two largest units that matter: days + hours from one day on (to the nearest
+ * hour), hours + minutes under a day, minutes under an hour (to the nearest minute). Zero parts are left
+ * out ("1 day", not "1 day 0 hours"); under half a minute everything is zero ("less than a minute").
+ */
+export function timeLeft(ms: number): { days: number; hours: number; minutes: number } {
+  const totalMinutes = Math.round(Math.max(0, ms) / 60_000);
+  if (totalMinutes < 24 * 60) {
+    return { days: 0, hours: Math.floor(totalMinutes / 60), minutes: totalMinutes % 60 };
+  }
+  const totalHours = Math.round(ms / 3_600_000);
+  return { days: Math.floor(totalHours / 24), hours: totalHours % 24, minutes: 0 };
+}
+
+/** "in 2 days 6 hours", "in 5 hours", "in 40 minutes", "in less than a minute". */
+export function enTimeLeft(ms: number): string {
+  const { days, hours, minutes } = timeLeft(ms);
+  const en = (n: number, unit: string) => n ? [`${n} ${unit}${n === 1 ? "" : "s"}`] : [];
+  const parts = [...en(days, "day"), ...en(hours, "hour"), ...en(minutes, "minute")];
+  return parts.length ? `in ${parts.join(" ")}` : "in less than a minute";
+}
+
+/**
+ * "через 2 дня 6 часов", "через 21 час", "через 1 минуту", "менее чем через минуту". After "через" the
+ * units take the accusative: день/дня/дней and час/часа/часов as in the nominative, минуту/минуты/минут.
+ */
+export function ruTimeLeft(ms: number): string {
+  const { days, hours, minutes } = timeLeft(ms);
+  const ru = (n: number, one: string, few: string, many: string) =>
+    n ? [`${n} ${ruPlural(n, one, few, many)}`] : [];
+  const parts = [
+    ...ru(days, "день", "дня", "дней"),
+    ...ru(hours, "час", "часа", "часов"),
+    ...ru(minutes, "минуту", "минуты", "минут"),
+  ];
+  return parts.length ? `через ${parts.join(" ")}` : "менее чем через минуту";
+}
+
 const ruStars = (n: number) => `${n} ${ruPlural(n, "звезда", "звезды", "звёзд")}`;
 const enStars = (n: number) => `${n} ${Math.abs(n) === 1 ? "star" : "stars"}`;
 
@@ -271,8 +310,8 @@ const en: Texts = {
 
   expired: "Your access has ended. You can renew it any time with /plans.",
 
-  reminder: ({ daysLeft, until }) =>
-    `⏰ Your access ends ${daysLeft > 0 ? `in ${enDays(daysLeft)}` : "today"} (${formatDate(until)}). ` +
+  reminder: ({ msLeft, until }) =>
+    `⏰ Your access ends ${enTimeLeft(msLeft)} (${formatDate(until)}). ` +
     "Renew it with /plans to keep it.",
 
   removedNoAccess: "You were removed from the channel because your access has ended. " +
@@ -421,10 +460,8 @@ const ru: Texts = {
 
   expired: "Ваш доступ закончился. Продлить его можно в любой момент через /plans.",
 
-  reminder: ({ daysLeft, until }) =>
-    `⏰ Доступ закончится ${daysLeft > 0 ? `через ${ruDays(daysLeft)}` : "сегодня"} (${
-      formatDate(until)
-    }). ` +
+  reminder: ({ msLeft, until }) =>
+    `⏰ Доступ закончится ${ruTimeLeft(msLeft)} (${formatDate(until)}). ` +
     "Чтобы не потерять его, продлите в /plans.",
 
   removedNoAccess:
