@@ -12,13 +12,14 @@
 const STYLE = `
 :root {
   color-scheme: light dark;
-  --bg: var(--tg-theme-bg-color, #ffffff);
+  /* like Telegram's own settings screens: grey page (secondary), cards in the section colour */
+  --bg: var(--tg-theme-secondary-bg-color, #f1f2f4);
   --text: var(--tg-theme-text-color, #111111);
   --hint: var(--tg-theme-hint-color, #7d7f85);
   --link: var(--tg-theme-link-color, #2481cc);
   --button: var(--tg-theme-button-color, #2481cc);
   --button-text: var(--tg-theme-button-text-color, #ffffff);
-  --section: var(--tg-theme-section-bg-color, var(--tg-theme-secondary-bg-color, #f1f2f4));
+  --section: var(--tg-theme-section-bg-color, var(--tg-theme-bg-color, #ffffff));
   --accent: var(--tg-theme-accent-text-color, var(--link));
   --danger: var(--tg-theme-destructive-text-color, #d93a3a);
 }
@@ -168,6 +169,11 @@ const SCRIPT = String.raw`
   }
   applyTheme();
   if (tg.onEvent) tg.onEvent("themeChanged", applyTheme);
+  // Telegram paints its header and the area around the page in the same colour as our background.
+  try {
+    if (tg.setHeaderColor) tg.setHeaderColor("secondary_bg_color");
+    if (tg.setBackgroundColor) tg.setBackgroundColor("secondary_bg_color");
+  } catch (_) { /* older clients */ }
   if (tg.ready) tg.ready();
   if (tg.expand) tg.expand();
 
