@@ -10,7 +10,8 @@
  *   4. supabase functions deploy bot --no-verify-jwt
  *   5. Telegram setWebhook                    (function URL, secret_token, allowed_updates)
  *   6. Telegram setMyCommands                 (user commands en/ru; admin commands for ADMIN_TELEGRAM_IDS)
- *   7. production schedule                    (Vault secrets bot_function_url + bot_cron_secret)
+ *   7. Telegram setChatMenuButton             (the menu button opens the Mini App at PUBLIC_URL/app)
+ *   8. production schedule                    (Vault secrets bot_function_url + bot_cron_secret)
  * and finally prints the webhook URL to paste into Tribute.
  *
  * Inputs (environment first, then the env file): SUPABASE_PROJECT_REF, TELEGRAM_BOT_TOKEN,
@@ -82,6 +83,14 @@ const SECRET_NAMES = [
 export const USER_COMMANDS = { en: BOT_COMMANDS.user, ru: BOT_COMMANDS_RU.user };
 export const ADMIN_COMMANDS = BOT_COMMANDS.admin;
 
+/** Label of the bot's menu button (one for every language: the Bot API has no per-language menu). */
+export const MINI_APP_MENU_TEXT = "Membership";
+
+/** The Mini App page of a deployed function (functions/bot/miniapp/page.ts, served on GET .../bot/app). */
+export function miniAppUrl(functionUrl: string): string {
+  return `${functionUrl.replace(/\/+$/, "")}/app`;
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 interface Step {
@@ -95,6 +104,14 @@ class StepFailed extends Error {}
 
 function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
+}
+
+function onSupabaseDomain(url: string): boolean {
+  try {
+    return /\.supabase\.co$/i.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
 }
 
 function isLoopback(url: string | undefined): boolean {
@@ -243,6 +260,13 @@ export async function deploy(opts: DeployOptions): Promise<number> {
       notes.push(`${k} points at this machine: not passed to the deployed function (it uses the default)`);
     }
   }
+  if (onSupabaseDomain(functionUrl)) {
+    // Supabase rewrites text/html answers to GET into text/plain on its own domains (a platform
+    // limit), so the Mini App page renders only where the function is reached by a custom domain.
+    notes.push(
+      "the Mini App page needs PUBLIC_URL on a Supabase custom domain: *.supabase.co serves HTML as text/plain",
+    );
+  }
   if (!val("SUPABASE_ACCESS_TOKEN")) {
     notes.push("SUPABASE_ACCESS_TOKEN is not set: the CLI uses your `supabase login` session");
   }
@@ -283,6 +307,9 @@ export async function deploy(opts: DeployOptions): Promise<number> {
   const deployArgs = ["functions", "deploy", "bot", "--project-ref", ref, "--no-verify-jwt", "--use-api"];
   const queryArgs = ["db", "query", ...dbTarget, "--file", scheduleFile];
   const adminScopes = admins.map((id) => ({ scope: { type: "chat", chat_id: id } }));
+  const menuButtonBody = {
+    menu_button: { type: "web_app", text: MINI_APP_MENU_TEXT, web_app: { url: miniAppUrl(functionUrl) } },
+  };
 
   const steps: Step[] = [
     {
@@ -353,6 +380,12 @@ export async function deploy(opts: DeployOptions): Promise<number> {
           }
         }
       },
+    },
+    {
+      title: "set the Mini App menu button",
+      describe: [call("setChatMenuButton", menuButtonBody)],
+      // no chat_id: the default menu button, shown in every private chat with the bot
+      run: () => telegramCall(apiRoot, token, "setChatMenuButton", menuButtonBody).then(() => {}),
     },
     {
       title: "store the production schedule's Vault secrets",

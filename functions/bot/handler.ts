@@ -5,20 +5,39 @@ import { errorMessage } from "./log.ts";
 import { handleTributeWebhook } from "./tribute/webhook.ts";
 import { createTelegramUpdateHandler } from "./telegram/bot.ts";
 import { runScheduled } from "./jobs/scheduled.ts";
+import { handleMiniApp, INIT_DATA_HEADER } from "./miniapp/route.ts";
+import { miniAppPage } from "./miniapp/page.ts";
 
 export const TRIBUTE_SIGNATURE_HEADER = "trbt-signature";
 export const TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token";
 export const CRON_SECRET_HEADER = "x-cron-secret";
 
-type Route = "tribute" | "telegram" | "cron" | "health" | "none";
+type Route = "tribute" | "telegram" | "cron" | "app" | "app_admin" | "app_page" | "health" | "none";
 
-/** CONTRACT section 4: the door is chosen by header, in this order. */
+/** `.../bot/app` or `.../bot/app/admin` (a trailing slash tolerated); null for any other path. */
+function miniAppPath(url: string): "app" | "admin" | null {
+  const path = new URL(url).pathname.replace(/\/+$/, "");
+  if (path.endsWith("/bot/app")) return "app";
+  if (path.endsWith("/bot/app/admin")) return "admin";
+  return null;
+}
+
+/**
+ * CONTRACT section 4: the door is chosen by header, in this order; the Mini App paths come after the
+ * three secret doors. On `.../bot/app` a GET without init data is the page; anything else there must
+ * carry init data (checked by the route, so a missing header is a 401 like a wrong one). The admin
+ * path is never the page nor health: it always asks for init data.
+ */
 export function pickRoute(request: Request): Route {
   const h = request.headers;
   if (h.has(TRIBUTE_SIGNATURE_HEADER)) return "tribute";
   if (h.has(TELEGRAM_SECRET_HEADER)) return "telegram";
   if (h.has(CRON_SECRET_HEADER)) return "cron";
-  if (request.method === "GET" || request.method === "HEAD") return "health";
+  const isGet = request.method === "GET" || request.method === "HEAD";
+  const app = miniAppPath(request.url);
+  if (app === "admin") return "app_admin";
+  if (app === "app") return h.has(INIT_DATA_HEADER) || !isGet ? "app" : "app_page";
+  if (isGet) return "health";
   return "none";
 }
 
@@ -62,6 +81,7 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
 
   async function dispatch(route: Route, request: Request, requestId: string): Promise<Response> {
     if (route === "health") return json(200, { ok: true });
+    if (route === "app_page") return miniAppPage(request.method);
     // The size limit holds for every door, the unauthenticated one included; then authentication.
     const body = await readBodyLimited(request);
     if (route === "none") return unauthorized();
@@ -77,6 +97,10 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
       if (!parsed.ok) return json(400, { error: "body is not valid JSON" });
       await telegram.handleUpdate(parsed.value, requestId);
       return json(200, { ok: true });
+    }
+    if (route === "app" || route === "app_admin") {
+      const initData = request.headers.get(INIT_DATA_HEADER);
+      return handleMiniApp(deps, route === "app" ? "data" : "admin", initData, body, requestId);
     }
     // cron
     if (!safeEqual(request.headers.get(CRON_SECRET_HEADER) ?? "", deps.config.cronSecret)) {

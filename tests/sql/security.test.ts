@@ -127,7 +127,10 @@ Deno.test("migrations: apply from an empty database with the Supabase CLI; a sec
   const sql = adminSql();
   const name = `scratch_${Date.now()}`;
   await sql.unsafe(`create database ${name}`);
-  const url = DATABASE_URL.replace(/\/[^/]*$/, `/${name}`);
+  // same server and options (e.g. ?sslmode=disable, which the CLI needs off its default port), other database
+  const scratchUrl = new URL(DATABASE_URL);
+  scratchUrl.pathname = `/${name}`;
+  const url = scratchUrl.toString();
   const up = () =>
     new Deno.Command("node_modules/.bin/supabase", {
       args: ["migration", "up", "--db-url", url],

@@ -48,15 +48,19 @@ Deno.test("deploy --dry-run: every step listed, secrets masked, nothing executed
       "language_code: ru",
       "scope: chat 111",
       "scope: chat 222",
+      `${telegram.apiRoot}/bot***/setChatMenuButton`,
+      `{"menu_button":{"type":"web_app","text":"Membership","web_app":{"url":"https://${REF}.supabase.co/functions/v1/bot/app"}}}`,
+      "the Mini App page needs PUBLIC_URL on a Supabase custom domain",
       "supabase db query --linked --file",
       `public.set_scheduled_route_secrets('https://${REF}.supabase.co/functions/v1/bot', '***')`,
       `Tribute webhook URL (Tribute dashboard > Settings > API Keys > Webhook): https://${REF}.supabase.co/functions/v1/bot`,
       "Dry run: nothing was executed.",
     ];
     for (const e of expected) assert.ok(out.includes(e), `missing in output: ${e}\n---\n${out}`);
-    // the seven steps, in order
-    const steps = [...out.matchAll(/^\[(\d)\/7\] (.+)$/gm)].map((m) => Number(m[1]));
-    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7]);
+    // the eight steps, in order
+    const steps = [...out.matchAll(/^\[(\d)\/8\] (.+)$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.match(out, /^\[7\/8\] set the Mini App menu button$/m);
     for (const [name, value] of Object.entries(SECRETS)) {
       assert.ok(!out.includes(value), `${name} leaked into the output`);
     }
@@ -120,7 +124,7 @@ Deno.test(
         "malformed optional value named",
       );
       assert.match(r.stderr, /6 problems in the configuration; nothing was done/);
-      assert.doesNotMatch(r.output, /\[\d\/7\]/, "no step was started");
+      assert.doesNotMatch(r.output, /\[\d\/8\]/, "no step was started");
       await assert.rejects(Deno.stat(cli.log), Deno.errors.NotFound);
     } finally {
       await Deno.remove(dir, { recursive: true });
@@ -178,4 +182,18 @@ Deno.test("deploy --dry-run: even one-letter secrets are hidden where they appea
   } finally {
     await telegram.close();
   }
+});
+
+Deno.test("deploy --dry-run: with PUBLIC_URL the menu button opens PUBLIC_URL/app", opts, async () => {
+  const r = await runScript("scripts/deploy.ts", ["--dry-run", "--env-file", await emptyEnvFile()], {
+    ...FULL,
+    PUBLIC_URL: "https://members.example.com/functions/v1/bot/",
+  });
+  assert.equal(r.code, 0, r.output);
+  assert.ok(
+    r.output.includes(`"web_app":{"url":"https://members.example.com/functions/v1/bot/app"}`),
+    r.output,
+  );
+  // a custom domain serves HTML: no warning about supabase.co
+  assert.doesNotMatch(r.output, /custom domain/);
 });

@@ -77,6 +77,18 @@ Deno.test("deploy: runs every step in order and prints the Tribute URL", opts, a
     assert.equal(commands.length, 3);
     assert.equal(commands[1].body.language_code, "ru");
     assert.deepEqual(commands[2].body.scope, { type: "chat", chat_id: 111 });
+    const menu = t.telegram.callsOf("setChatMenuButton");
+    assert.equal(menu.length, 1);
+    assert.deepEqual(menu[0].body, {
+      menu_button: {
+        type: "web_app",
+        text: "Membership",
+        web_app: { url: `https://${REF}.supabase.co/functions/v1/bot/app` },
+      },
+    });
+    // after the commands, before the schedule (the last CLI call)
+    const order = t.telegram.calls.map((c) => c.method);
+    assert.ok(order.lastIndexOf("setMyCommands") < order.indexOf("setChatMenuButton"));
 
     assert.match(
       r.stdout,
@@ -97,7 +109,7 @@ Deno.test("deploy: a failing step stops the run and is named; nothing after it r
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
-      /FAILED at step 2\/7 \(push the migrations\): supabase db push exited with code 1/,
+      /FAILED at step 2\/8 \(push the migrations\): supabase db push exited with code 1/,
     );
     assert.match(
       r.stderr,
@@ -125,13 +137,38 @@ Deno.test("deploy: a Bot API error at setWebhook stops before the schedule", opt
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
-      /FAILED at step 5\/7 \(set the Telegram webhook\): setWebhook failed: HTTP 400 Bad Request/,
+      /FAILED at step 5\/8 \(set the Telegram webhook\): setWebhook failed: HTTP 400 Bad Request/,
     );
     const calls = await t.cliCalls();
     assert.equal(calls.length, 4, "link, push, secrets, functions deploy; no schedule");
     assert.equal(t.telegram.callsOf("setMyCommands").length, 0);
+    assert.equal(t.telegram.callsOf("setChatMenuButton").length, 0);
     assert.ok(!r.output.includes(SECRETS.TELEGRAM_BOT_TOKEN));
   } finally {
     await t.cleanup();
   }
 });
+
+Deno.test(
+  "deploy: a Bot API error at setChatMenuButton is named and stops before the schedule",
+  opts,
+  async () => {
+    const t = await setup();
+    try {
+      t.telegram.failNext("setChatMenuButton", {
+        status: 400,
+        description: "Bad Request: invalid web app URL",
+      });
+      const r = await t.run();
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /FAILED at step 7\/8 \(set the Mini App menu button\): setChatMenuButton failed: HTTP 400 Bad Request/,
+      );
+      assert.match(r.stderr, /not run: store the production schedule's Vault secrets/);
+      assert.equal((await t.cliCalls()).length, 4, "no schedule query");
+    } finally {
+      await t.cleanup();
+    }
+  },
+);

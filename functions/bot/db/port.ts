@@ -30,7 +30,8 @@ export type RpcName =
   | "claim_outbox"
   | "complete_outbox"
   | "fail_outbox"
-  | "list_plans";
+  | "list_plans"
+  | "member_app_view";
 
 export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */
