@@ -29,7 +29,15 @@ export type RpcName =
   | "claim_outbox"
   | "complete_outbox"
   | "fail_outbox"
-  | "list_plans";
+  | "list_plans"
+  | "bot_text_overrides"
+  | "bot_text_index"
+  | "set_bot_text"
+  | "reset_bot_text"
+  | "open_support_thread"
+  | "take_support_message"
+  | "record_support_messages"
+  | "support_reply_target";
 
 export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */
