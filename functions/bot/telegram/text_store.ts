@@ -2,6 +2,10 @@
 // update costs no extra query while the cache is warm, and at most one (`bot_text_overrides`) when it
 // is cold. Another instance sees an edit after at most `ttlMs`; this instance at once (`invalidate`).
 // Texts are cosmetic: when the overrides cannot be read, the built-in texts are used (not cached).
+//
+// The outbox (jobs/outbox.ts) can adopt it as it is: one store per drain (or per process), then
+//   const t = textsFor(row.language_code, await store.overrides(langOf(row.language_code)));
+// instead of `textsFor(row.language_code)`; its template names are the text keys already.
 import type { Db } from "../db/port.ts";
 import type { Logger } from "../log.ts";
 import { errorMessage } from "../log.ts";
