@@ -52,6 +52,15 @@ Deno.test("groups: /status@bot answers in private and points there in the group 
     // addressed to another bot: not ours to answer
     h.telegram.reset();
     await send(h, messageUpdate({ from: { id: USER }, chatId: GROUP, text: "/status@other_bot" }));
+    // an anonymous group admin (GroupAnonymousBot) has no status of its own
+    await send(
+      h,
+      messageUpdate({
+        from: { id: 1087968824, is_bot: true, first_name: "Group" },
+        chatId: GROUP,
+        text: "/status@test_bot",
+      }),
+    );
     assert.equal(h.telegram.callsOf("sendMessage").length, 0);
     const [{ n }] = await h.sql`select count(*)::int as n from public.users where telegram_user_id = ${USER}
                                 and language_code is not null`;

@@ -157,6 +157,8 @@ export function createUserComposer(deps: AppDeps): Composer<BotContext> {
 
   group.command("status", async (ctx) => {
     const from = ctx.from;
+    // an anonymous admin or a channel posting in the group has no status of its own
+    if (from.is_bot || ctx.msg.sender_chat) return;
     const summary = await deps.db.call<UserSummary>("user_summary", { p_telegram_user_id: from.id });
     const t = await ctx.textsIn(from.language_code ?? summary.language_code);
     const name = from.first_name;
