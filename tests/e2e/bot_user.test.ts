@@ -149,8 +149,9 @@ Deno.test("bot: malformed or uninteresting updates are acknowledged without side
     }
     await send(h, { update_id: 77 }); // a valid but empty update
     await send(h, messageUpdate({ from: { id: USER }, text: "just chatting" }));
-    // commands in groups are not answered (user commands are for private chats)
-    await send(h, messageUpdate({ from: { id: USER }, chatId: -100555, text: "/status" }));
+    // in groups only /status and /plans are answered (bot_groups.test.ts); the rest is for private chats
+    await send(h, messageUpdate({ from: { id: USER }, chatId: -100555, text: "/terms" }));
+    await send(h, messageUpdate({ from: { id: USER }, chatId: -100555, text: "/status@other_bot" }));
     assert.deepEqual(h.telegram.calls.map((c) => c.method).filter((m) => m !== "getMe"), []);
     const [{ n }] = await h.sql`select count(*)::int as n from public.users`;
     assert.equal(n, 1, "only the private message registered its sender");

@@ -31,7 +31,15 @@ export type RpcName =
   | "complete_outbox"
   | "fail_outbox"
   | "list_plans"
-  | "member_app_view";
+  | "member_app_view"
+  | "bot_text_overrides"
+  | "bot_text_index"
+  | "set_bot_text"
+  | "reset_bot_text"
+  | "open_support_thread"
+  | "take_support_message"
+  | "record_support_messages"
+  | "support_reply_target";
 
 export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */

@@ -7,6 +7,7 @@ import { drainOutbox } from "../jobs/scheduled.ts";
 import { errorMessage } from "../log.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";
+import { textCommand, textsCommand } from "./text_admin.ts";
 
 export const ADMIN_COMMANDS = [
   "sync_subscriptions",
@@ -16,6 +17,8 @@ export const ADMIN_COMMANDS = [
   "grant",
   "revoke",
   "refund",
+  "text",
+  "texts",
 ] as const;
 export type AdminCommand = typeof ADMIN_COMMANDS[number];
 
@@ -27,6 +30,8 @@ export const ADMIN_USAGE: Record<AdminCommand, string> = {
   grant: "<telegram_user_id> <days>",
   revoke: "<telegram_user_id>",
   refund: "<telegram_payment_charge_id>",
+  text: "<key> [en|ru] (as a reply to the new wording) · /text <key> reset [en|ru]",
+  texts: "",
 };
 
 const MAX_GRANT_DAYS = 3650;
@@ -288,6 +293,10 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
       };
     }),
   );
+
+  // Editable texts (text_admin.ts): a refused text is answered with the allowed placeholders.
+  pm.command("text", run("text", (ctx, args) => textCommand(deps, ctx, args, () => usage(ctx, "text"))));
+  pm.command("texts", run("texts", (ctx) => textsCommand(deps, ctx)));
 
   return composer;
 }

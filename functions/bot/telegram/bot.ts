@@ -1,5 +1,6 @@
 // The grammY bot: one instance per handler, initialised (getMe) lazily on the first update and cached.
-// Composers, in order: context (upsert the sender) → chat members → Stars payments → admin → user.
+// Composers, in order: context (upsert the sender, texts) → chat members → Stars payments → admin →
+// user → support relay (what is left of private messages: a /paysupport message, an admin's reply).
 //
 // Errors are not swallowed: a database failure inside a handler reaches handler.ts, which answers
 // 5xx (503 when the database is down) so Telegram redelivers the update. The only exception is a Bot API
@@ -13,6 +14,8 @@ import { ADMIN_COMMANDS, createAdminComposer } from "./admin.ts";
 import { type BotContext, contextMiddleware } from "./context.ts";
 import { createMembersComposer } from "./members.ts";
 import { createPaymentsComposer } from "./payments.ts";
+import { createSupportComposer } from "./support.ts";
+import { createTextStore } from "./text_store.ts";
 import { createUserComposer } from "./user.ts";
 
 /** Commands for setMyCommands (deploy): `user` for everyone, `admin` in addition for admin chats. */
@@ -32,6 +35,8 @@ export const BOT_COMMANDS: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "grant", description: "<id> <days> — grant access" },
     { command: "revoke", description: "<id> — revoke access" },
     { command: "refund", description: "<charge_id> — refund a Stars payment" },
+    { command: "text", description: "<key> [en|ru] — reply to a message to change a text; <key> reset" },
+    { command: "texts", description: "Editable texts and their placeholders" },
   ],
 };
 
@@ -52,6 +57,8 @@ export const BOT_COMMANDS_RU: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "grant", description: "<id> <дни> — выдать доступ" },
     { command: "revoke", description: "<id> — отозвать доступ" },
     { command: "refund", description: "<charge_id> — вернуть платёж звёздами" },
+    { command: "text", description: "<ключ> [en|ru] — ответом на сообщение изменить текст; <ключ> reset" },
+    { command: "texts", description: "Редактируемые тексты и их плейсхолдеры" },
   ],
 };
 
@@ -72,11 +79,12 @@ export function createBot(
     client: { apiRoot: deps.config.telegramApiRoot },
   });
   bot.api.config.use(autoRetry(RETRY));
-  bot.use(contextMiddleware(deps, requestIdOf));
+  bot.use(contextMiddleware(deps, requestIdOf, createTextStore(deps)));
   bot.use(createMembersComposer(deps));
   bot.use(createPaymentsComposer(deps));
   bot.use(createAdminComposer(deps));
   bot.use(createUserComposer(deps));
+  bot.use(createSupportComposer(deps));
   return bot;
 }
 

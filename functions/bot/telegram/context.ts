@@ -1,8 +1,10 @@
 // The bot's context type and the first middleware: who is talking (upsert_user → their access summary)
-// and which language to answer in. Later composers read `ctx.summary` and `ctx.texts`.
+// and which language to answer in, with the admins' text overrides applied. Later composers read
+// `ctx.summary` and `ctx.texts`.
 import type { Context, MiddlewareFn } from "grammy";
 import type { AppDeps } from "../app.ts";
-import { type Texts, textsFor } from "./texts.ts";
+import type { TextStore } from "./text_store.ts";
+import { langOf, type Texts, textsFor } from "./texts.ts";
 
 /** `public.user_summary(...)` / `public.upsert_user(...)` as JSON (timestamps are ISO strings). */
 export interface UserSummary {
@@ -42,6 +44,10 @@ export interface UserSummary {
 export interface BotFlavor {
   /** Strings in the sender's language (Telegram language_code, else the one stored for them). */
   texts: Texts;
+  /** Strings for someone else (e.g. a user told something in a chat_member update), overrides applied. */
+  textsIn(languageCode?: string | null): Promise<Texts>;
+  /** The text overrides cache (admin /text invalidates it). */
+  textStore: TextStore;
   /** The sender's summary, fresh from upsert_user; null for updates not from a user's private chat. */
   summary: UserSummary | null;
   /** Correlates logs with the HTTP request that carried the update. */
@@ -65,11 +71,16 @@ function talksToUs(ctx: Context): boolean {
 export function contextMiddleware(
   deps: AppDeps,
   requestIdOf: (update: object) => string | undefined,
+  textStore: TextStore,
 ): MiddlewareFn<BotContext> {
+  const textsIn = async (languageCode?: string | null) =>
+    textsFor(languageCode, await textStore.overrides(langOf(languageCode)));
   return async (ctx, next) => {
     ctx.requestId = requestIdOf(ctx.update) ?? String(ctx.update.update_id);
     ctx.summary = null;
-    ctx.texts = textsFor(ctx.from?.language_code);
+    ctx.textStore = textStore;
+    ctx.textsIn = textsIn;
+    let languageCode: string | null | undefined = ctx.from?.language_code;
     if (talksToUs(ctx)) {
       const from = ctx.from!;
       ctx.summary = await deps.db.call<UserSummary>("upsert_user", {
@@ -78,8 +89,9 @@ export function contextMiddleware(
         p_first_name: from.first_name ?? null,
         p_language_code: from.language_code ?? null,
       });
-      ctx.texts = textsFor(from.language_code ?? ctx.summary?.language_code);
+      languageCode = from.language_code ?? ctx.summary?.language_code;
     }
+    ctx.texts = await textsIn(languageCode);
     await next();
   };
 }

@@ -7,7 +7,6 @@ import type { AppDeps } from "../app.ts";
 import { errorMessage } from "../log.ts";
 import { removeFromChat } from "./chat.ts";
 import type { BotContext, UserSummary } from "./context.ts";
-import { textsFor } from "./texts.ts";
 
 /** An ordinary member (admins and the owner are managed by hand and never removed). */
 export function isMember(m: ChatMember): boolean {
@@ -48,7 +47,7 @@ export function createMembersComposer(deps: AppDeps): Composer<BotContext> {
     try {
       const known = user.language_code ??
         (await deps.db.call<UserSummary>("user_summary", { p_telegram_user_id: user.id })).language_code;
-      await ctx.api.sendMessage(user.id, textsFor(known).removedNoAccess);
+      await ctx.api.sendMessage(user.id, (await ctx.textsIn(known)).removedNoAccess);
     } catch (err) {
       // 403: they never started the bot or blocked it; the removal itself is what matters.
       if (!(err instanceof GrammyError && err.error_code === 403)) {

@@ -84,6 +84,14 @@ export interface Texts {
   removedNoAccess: string;
   refunded: string;
   revoked: string;
+  /** Support relay: the user's message reached the admins / reached none of them. */
+  supportSent: string;
+  supportUnavailable: string;
+  /** /status in a group: the answer went to the user's private chat. */
+  groupStatusSent(p: { name: string }): string;
+  /** /status in a group from someone who never started the bot (403): open it first. */
+  groupOpenBot(p: { name: string; bot: string }): string;
+  buttonOpenBot: string;
   notAdmin: string;
   adminUsage(command: string, usage: string): string;
   adminSync(p: { checked: number; expired: number; restored: number }): string;
@@ -106,6 +114,23 @@ export interface Texts {
     apiReachable: string;
     webhookInfo: string;
   }): string;
+  /** Support relay, admin side: who wrote and their access, above the forwarded message. */
+  supportHeader(
+    p: { userId: UserId; name?: string | null; username?: string | null; access: string },
+  ): string;
+  /** One line of access for the header: active until / ended on / never. */
+  supportAccess(p: { hasAccess: boolean; until?: DateLike | null }): string;
+  supportReplySent(userId: UserId): string;
+  supportReplyFailed(p: { userId: UserId; reason: string }): string;
+  /** /texts: one line per key, `*` after a required placeholder, the languages overridden. */
+  textsList(lines: Array<{ key: string; placeholders: string; overridden: string[] }>): string;
+  textUnknownKey(key: string): string;
+  /** /text <key> [lang] without a replied-to message: how to use it, and the current override. */
+  textHowTo(p: { key: string; lang: string; placeholders: string; current: string | null }): string;
+  textRefused(p: { key: string; unknown: string[]; missing: string[]; allowed: string }): string;
+  textTooLong(p: { key: string; max: number }): string;
+  textSaved(p: { key: string; lang: string; preview: string }): string;
+  textReset(p: { key: string; lang: string; removed: boolean }): string;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -322,6 +347,17 @@ const en: Texts = {
   revoked:
     "Your access was revoked by an administrator. If you think this is a mistake, write to /paysupport.",
 
+  supportSent: "✅ Your message was sent to support. We will answer you here.",
+
+  supportUnavailable: "Sorry, support could not be reached right now. Please try /paysupport again later.",
+
+  groupStatusSent: ({ name }) => `${name}, I've sent you your status in a private message.`,
+
+  groupOpenBot: ({ name, bot }) =>
+    `${name}, I can't write to you yet: open @${bot}, press Start, then ask again.`,
+
+  buttonOpenBot: "Open the bot",
+
   notAdmin: "Sorry, this command is only for administrators.",
 
   adminUsage: (command, usage) => `Usage: /${command.replace(/^\//, "")} ${usage}`.trimEnd(),
@@ -381,6 +417,64 @@ const en: Texts = {
       `Tribute API: ${apiReachable}`,
       `Telegram webhook: ${webhookInfo}`,
     ].join("\n"),
+
+  supportHeader: ({ userId, name, username, access }) =>
+    `📩 Support message from user ${userId}` +
+    (name || username ? ` (${[name, username ? `@${username}` : null].filter(Boolean).join(", ")})` : "") +
+    `\nAccess: ${access}\nReply to this message or to the forwarded one to answer.`,
+
+  supportAccess: ({ hasAccess, until }) =>
+    hasAccess
+      ? `active${until ? ` until ${formatDate(until)}` : ""}`
+      : until
+      ? `none (ended ${formatDate(until)})`
+      : "none (never had access)",
+
+  supportReplySent: (userId) => `✅ Your reply was sent to user ${userId}.`,
+
+  supportReplyFailed: ({ userId, reason }) => `Could not send the reply to user ${userId}: ${reason}`,
+
+  textsList: (lines) =>
+    [
+      "Editable texts (* = required placeholder; [..] = languages with an override):",
+      ...lines.map((l) =>
+        `• ${l.key}${l.placeholders ? `: ${l.placeholders}` : ""}` +
+        (l.overridden.length ? ` [${l.overridden.join(", ")}]` : "")
+      ),
+      "",
+      "Change one: reply to a message with the new wording: /text <key> [en|ru]. Undo: /text <key> reset [en|ru].",
+    ].join("\n"),
+
+  textUnknownKey: (key) => `Unknown text key "${key}". /texts lists them.`,
+
+  textHowTo: ({ key, lang, placeholders, current }) =>
+    [
+      `Text "${key}" (${lang}). Placeholders: ${placeholders || "none"}.`,
+      current === null ? "No override: the built-in text is used." : `Current override:\n${current}`,
+      "",
+      `To change it, reply to a message with the new wording: /text ${key} ${lang}`,
+      `To go back to the built-in text: /text ${key} reset ${lang}`,
+    ].join("\n"),
+
+  textRefused: ({ key, unknown, missing, allowed }) =>
+    [
+      `Not saved: the text for "${key}" ` +
+      [
+        unknown.length ? `uses unknown placeholders ${unknown.map((p) => `{${p}}`).join(" ")}` : "",
+        missing.length ? `lacks the required ${missing.map((p) => `{${p}}`).join(" ")}` : "",
+      ].filter(Boolean).join(" and ") + ".",
+      `Allowed placeholders (* = required): ${allowed || "none"}`,
+    ].join("\n"),
+
+  textTooLong: ({ key, max }) => `Not saved: the text for "${key}" may be at most ${max} characters.`,
+
+  textSaved: ({ key, lang, preview }) =>
+    `Saved "${key}" (${lang}). With example values it reads:\n\n${preview}`,
+
+  textReset: ({ key, lang, removed }) =>
+    removed
+      ? `"${key}" (${lang}) is back to the built-in text.`
+      : `"${key}" (${lang}) had no override; nothing changed.`,
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -471,6 +565,17 @@ const ru: Texts = {
 
   revoked: "Администратор отозвал ваш доступ. Если это ошибка, напишите в /paysupport.",
 
+  supportSent: "✅ Ваше сообщение отправлено в поддержку. Мы ответим вам здесь.",
+
+  supportUnavailable: "Не удалось связаться с поддержкой. Попробуйте /paysupport ещё раз чуть позже.",
+
+  groupStatusSent: ({ name }) => `${name}, я отправил ваш статус в личные сообщения.`,
+
+  groupOpenBot: ({ name, bot }) =>
+    `${name}, я пока не могу вам написать: откройте @${bot}, нажмите «Старт» и спросите ещё раз.`,
+
+  buttonOpenBot: "Открыть бота",
+
   notAdmin: "Извините, эта команда только для администраторов.",
 
   adminUsage: (command, usage) => `Использование: /${command.replace(/^\//, "")} ${usage}`.trimEnd(),
@@ -530,11 +635,274 @@ const ru: Texts = {
       `Tribute API: ${apiReachable}`,
       `Вебхук Telegram: ${webhookInfo}`,
     ].join("\n"),
+
+  supportHeader: ({ userId, name, username, access }) =>
+    `📩 Сообщение в поддержку от пользователя ${userId}` +
+    (name || username ? ` (${[name, username ? `@${username}` : null].filter(Boolean).join(", ")})` : "") +
+    `\nДоступ: ${access}\nЧтобы ответить, ответьте на это сообщение или на пересланное.`,
+
+  supportAccess: ({ hasAccess, until }) =>
+    hasAccess
+      ? `активен${until ? ` до ${formatDate(until)}` : ""}`
+      : until
+      ? `нет (закончился ${formatDate(until)})`
+      : "нет (никогда не было)",
+
+  supportReplySent: (userId) => `✅ Ответ отправлен пользователю ${userId}.`,
+
+  supportReplyFailed: ({ userId, reason }) => `Не удалось отправить ответ пользователю ${userId}: ${reason}`,
+
+  textsList: (lines) =>
+    [
+      "Редактируемые тексты (* — обязательный плейсхолдер; [..] — языки, где текст изменён):",
+      ...lines.map((l) =>
+        `• ${l.key}${l.placeholders ? `: ${l.placeholders}` : ""}` +
+        (l.overridden.length ? ` [${l.overridden.join(", ")}]` : "")
+      ),
+      "",
+      "Изменить: ответьте на сообщение с новым текстом командой /text <ключ> [en|ru]. " +
+      "Вернуть исходный: /text <ключ> reset [en|ru].",
+    ].join("\n"),
+
+  textUnknownKey: (key) => `Неизвестный ключ текста «${key}». Список — в /texts.`,
+
+  textHowTo: ({ key, lang, placeholders, current }) =>
+    [
+      `Текст «${key}» (${lang}). Плейсхолдеры: ${placeholders || "нет"}.`,
+      current === null ? "Не изменён: используется встроенный текст." : `Сейчас:\n${current}`,
+      "",
+      `Чтобы изменить, ответьте на сообщение с новым текстом: /text ${key} ${lang}`,
+      `Чтобы вернуть встроенный текст: /text ${key} reset ${lang}`,
+    ].join("\n"),
+
+  textRefused: ({ key, unknown, missing, allowed }) =>
+    [
+      `Не сохранено: в тексте «${key}» ` +
+      [
+        unknown.length ? `неизвестные плейсхолдеры ${unknown.map((p) => `{${p}}`).join(" ")}` : "",
+        missing.length ? `нет обязательных ${missing.map((p) => `{${p}}`).join(" ")}` : "",
+      ].filter(Boolean).join(" и ") + ".",
+      `Допустимые плейсхолдеры (* — обязательный): ${allowed || "нет"}`,
+    ].join("\n"),
+
+  textTooLong: ({ key, max }) => `Не сохранено: текст «${key}» может быть не длиннее ${max} символов.`,
+
+  textSaved: ({ key, lang, preview }) => `Сохранено «${key}» (${lang}). С примерами значений:\n\n${preview}`,
+
+  textReset: ({ key, lang, removed }) =>
+    removed
+      ? `«${key}» (${lang}) снова использует встроенный текст.`
+      : `У «${key}» (${lang}) не было изменений; ничего не поменялось.`,
 };
 
 export const texts: Record<Lang, Texts> = { en, ru };
 
-/** Shorthand: the texts for a Telegram `language_code`. */
-export function textsFor(languageCode?: string | null): Texts {
-  return texts[langOf(languageCode)];
+// ---------------------------------------------------------------------------------------------------------
+// Editable texts (/text, /texts): every text a user sees has a key and a declared set of placeholders.
+// An override (public.bot_texts) is a template; `{name}` is replaced by the value the default would
+// have shown. Texts stay plain (no parse_mode), so nothing is escaped. Admin-only texts are not editable.
+
+export const TEXT_LANGS: readonly Lang[] = ["en", "ru"];
+
+/** Overrides of one language as `bot_text_overrides(p_lang)` returns them: {key: template}. */
+export type TextOverrides = Record<string, string>;
+
+type Args<K extends keyof Texts> = Texts[K] extends (...args: infer A) => string ? A : [];
+
+interface TextSpec {
+  /** The member of `Texts` the key overrides. */
+  field: keyof Texts;
+  /** Placeholder name → required. */
+  placeholders: Record<string, boolean>;
+  /** The placeholder values for one call of the default (absent for plain strings). */
+  values?: (lang: Lang, ...args: never[]) => Record<string, string>;
+  /** Telegram's limit for where the text goes (message 4096, button 64, invoice description 255). */
+  max: number;
+}
+
+const REQUIRED = true;
+const OPTIONAL = false;
+
+function spec<K extends keyof Texts>(
+  field: K,
+  placeholders: Record<string, boolean> = {},
+  values?: (lang: Lang, ...args: Args<K>) => Record<string, string>,
+  max = 4096,
+): TextSpec {
+  return { field, placeholders, values: values as TextSpec["values"], max };
+}
+
+const days = (lang: Lang, n: number) => lang === "ru" ? ruDays(n) : enDays(n);
+const stars = (lang: Lang, n: number) => lang === "ru" ? ruStars(n) : enStars(n);
+const onOff = (lang: Lang, on: boolean) =>
+  lang === "ru" ? (on ? "включено" : "выключено") : (on ? "on" : "off");
+
+/**
+ * The editable keys. Keys are the outbox template names where one exists (activated, renewed, ...),
+ * so the outbox's `template` and the override key are the same string.
+ */
+export const TEXT_SPECS: Record<string, TextSpec> = {
+  welcome: spec("welcome", { name: OPTIONAL }, (_l, name) => ({ name: name ?? "" })),
+  status_none: spec("statusNone"),
+  status_active: spec(
+    "statusActive",
+    { until: REQUIRED, source: OPTIONAL, auto_renew: OPTIONAL },
+    (lang, p) => ({
+      until: formatDate(p.until),
+      source: providerName(p.provider, lang),
+      auto_renew: onOff(lang, p.autoRenew),
+    }),
+  ),
+  status_expired: spec("statusExpired", { until: REQUIRED }, (_l, p) => ({ until: formatDate(p.until) })),
+  how_to_pay: spec("howToPay"),
+  plans_header: spec("plansHeader"),
+  plans_none: spec("plansNone"),
+  plan_line: spec(
+    "planLine",
+    { title: REQUIRED, days: OPTIONAL, stars: OPTIONAL },
+    (lang, p) => ({
+      title: p.title,
+      days: days(lang, p.days),
+      stars: p.starsPrice != null ? stars(lang, p.starsPrice) : "",
+    }),
+  ),
+  button_tribute: spec("buttonTribute", { title: REQUIRED }, (_l, title) => ({ title }), 64),
+  button_stars: spec(
+    "buttonStars",
+    { title: REQUIRED, stars: OPTIONAL },
+    (_l, p) => ({ title: p.title, stars: String(p.stars) }),
+    64,
+  ),
+  invoice_description: spec(
+    "invoiceDescription",
+    { title: OPTIONAL, days: OPTIONAL },
+    (lang, p) => ({ title: p.title, days: days(lang, p.days) }),
+    255,
+  ),
+  pay_support: spec("paySupport"),
+  terms: spec("terms"),
+  precheckout_unknown_plan: spec("precheckoutUnknownPlan", {}, undefined, 255),
+  precheckout_inactive_plan: spec("precheckoutInactivePlan", {}, undefined, 255),
+  precheckout_amount_mismatch: spec("precheckoutAmountMismatch", {}, undefined, 255),
+  precheckout_unavailable: spec("precheckoutUnavailable", {}, undefined, 255),
+  payment_thanks: spec("paymentThanks", { until: REQUIRED }, (_l, p) => ({ until: formatDate(p.until) })),
+  payment_unmatched: spec("paymentUnmatched"),
+  activated: spec(
+    "activated",
+    { until: REQUIRED, invite_link: REQUIRED },
+    (_l, p) => ({ until: formatDate(p.until), invite_link: p.inviteLink ?? "" }),
+  ),
+  renewed: spec("renewed", { until: REQUIRED }, (_l, p) => ({ until: formatDate(p.until) })),
+  cancelled: spec("cancelled", { until: REQUIRED }, (_l, p) => ({ until: formatDate(p.until) })),
+  expired: spec("expired"),
+  reminder: spec(
+    "reminder",
+    { until: REQUIRED, days: OPTIONAL },
+    (lang, p) => ({ until: formatDate(p.until), days: days(lang, p.daysLeft) }),
+  ),
+  removed_no_access: spec("removedNoAccess"),
+  refunded: spec("refunded"),
+  revoked: spec("revoked"),
+  support_sent: spec("supportSent"),
+  support_unavailable: spec("supportUnavailable"),
+  group_status_sent: spec("groupStatusSent", { name: OPTIONAL }, (_l, p) => ({ name: p.name })),
+  group_open_bot: spec(
+    "groupOpenBot",
+    { name: OPTIONAL, bot: REQUIRED },
+    (_l, p) => ({ name: p.name, bot: p.bot }),
+  ),
+  button_open_bot: spec("buttonOpenBot", {}, undefined, 64),
+  not_admin: spec("notAdmin"),
+};
+
+/** `{until}* {source}`: a key's placeholders as /texts and refusals show them (* = required). */
+export function describePlaceholders(key: string): string {
+  const s = TEXT_SPECS[key];
+  if (!s) return "";
+  return Object.entries(s.placeholders).map(([name, req]) => `{${name}}${req ? "*" : ""}`).join(" ");
+}
+
+const PLACEHOLDER = /\{([A-Za-z0-9_]+)\}/g;
+
+/** Placeholder names used in a template, in order of first use. */
+export function placeholdersIn(template: string): string[] {
+  return [...new Set(Array.from(template.matchAll(PLACEHOLDER), (m) => m[1]))];
+}
+
+export type OverrideCheck =
+  | { ok: true }
+  | { ok: false; reason: "unknown_key" }
+  | { ok: false; reason: "too_long"; max: number }
+  | { ok: false; reason: "placeholders"; unknown: string[]; missing: string[] };
+
+/** Whether `template` may override `key`: known key, within the length limit, placeholders allowed and complete. */
+export function checkOverride(key: string, template: string): OverrideCheck {
+  const s = TEXT_SPECS[key];
+  if (!s) return { ok: false, reason: "unknown_key" };
+  if (template.trim().length === 0 || Array.from(template).length > s.max) {
+    return { ok: false, reason: "too_long", max: s.max };
+  }
+  const used = placeholdersIn(template);
+  const unknown = used.filter((p) => !(p in s.placeholders));
+  const missing = Object.entries(s.placeholders).filter(([p, req]) => req && !used.includes(p)).map(([p]) =>
+    p
+  );
+  return unknown.length || missing.length
+    ? { ok: false, reason: "placeholders", unknown, missing }
+    : { ok: true };
+}
+
+/**
+ * Fills `{name}` placeholders; a name without a value stays as written. A placeholder whose value is
+ * empty (e.g. no invite link without PAID_CHAT_ID) leaves no blank run of lines behind.
+ */
+export function renderTemplate(template: string, values: Record<string, string>): string {
+  let emptied = false;
+  const out = template.replace(PLACEHOLDER, (whole, name: string) => {
+    if (!Object.hasOwn(values, name)) return whole;
+    if (values[name] === "") emptied = true;
+    return values[name];
+  });
+  return emptied ? out.replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim() : out;
+}
+
+/** Values to preview an override with (what /text answers after saving). */
+export function exampleValues(lang: Lang): Record<string, string> {
+  return {
+    until: formatDate(new Date(Date.now() + 30 * 86_400_000)),
+    invite_link: "https://t.me/+ExampleInvite",
+    name: lang === "ru" ? "Аня" : "Ann",
+    title: lang === "ru" ? "1 месяц" : "1 month",
+    days: days(lang, 30),
+    stars: "250",
+    source: "Tribute",
+    auto_renew: onOff(lang, true),
+    bot: "your_bot",
+  };
+}
+
+/** `texts[lang]` with the overrides applied (the same object when there are none). */
+export function withOverrides(lang: Lang, overrides?: TextOverrides | null): Texts {
+  const base = texts[lang];
+  if (!overrides) return base;
+  let out: Record<string, unknown> | null = null;
+  for (const [key, template] of Object.entries(overrides)) {
+    const s = TEXT_SPECS[key];
+    // rows written before a key or a rule changed in code: the built-in text wins
+    if (!s || typeof template !== "string" || !checkOverride(key, template).ok) continue;
+    out ??= { ...base };
+    const values = s.values;
+    out[s.field] = values
+      ? (...args: never[]) => clip(renderTemplate(template, values(lang, ...args)), s.max)
+      : template;
+  }
+  return (out as Texts | null) ?? base;
+}
+
+/**
+ * The texts for a Telegram `language_code`, with that language's overrides when given. This is what
+ * the outbox calls too: `textsFor(row.language_code, await overridesFor(langOf(row.language_code)))`.
+ */
+export function textsFor(languageCode?: string | null, overrides?: TextOverrides | null): Texts {
+  return withOverrides(langOf(languageCode), overrides);
 }

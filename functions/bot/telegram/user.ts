@@ -1,12 +1,28 @@
-// User commands (private chats only): /start, /status, /plans (Tribute links + Stars buttons), /buy,
-// /paysupport, /terms, and the `buy:<code>` button that sends a Stars invoice.
-import { Composer, InlineKeyboard } from "grammy";
+// User commands. Private chats: /start (also `/start buy_<code>`: a Stars invoice), /status, /plans
+// (Tribute links + Stars buttons), /buy, /paysupport (opens the support relay, support.ts), /terms,
+// and the `buy:<code>` button that sends a Stars invoice.
+// Groups: /status and /plans (plain or `@bot`). A user's status is personal, so it goes to their
+// private chat with a short pointer in the group; Stars buttons there open the private chat
+// (`?start=buy_<code>`), because an invoice sent in a group would be payable by anyone.
+import { Composer, GrammyError, InlineKeyboard } from "grammy";
 import type { AppDeps } from "../app.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { listPlans, type Plan, sendStarsInvoice, starsPlan } from "./payments.ts";
+import { openSupportThread } from "./support.ts";
 import type { Texts } from "./texts.ts";
 
 export const BUY_CALLBACK_PREFIX = "buy:";
+/** `/start buy_<code>`: the deep link of a Stars button shown in a group. */
+export const BUY_START_PREFIX = "buy_";
+/** What a deep-link start parameter may carry (Telegram: A-Z a-z 0-9 _ -, up to 64). */
+const START_SAFE = /^[A-Za-z0-9_-]{1,60}$/;
+
+/** `https://t.me/<bot>?start=buy_<code>`, or null when the code cannot travel in a start parameter. */
+export function buyDeepLink(botUsername: string, planCode: string): string | null {
+  return START_SAFE.test(BUY_START_PREFIX + planCode)
+    ? `https://t.me/${botUsername}?start=${BUY_START_PREFIX}${planCode}`
+    : null;
+}
 
 /** /status text from a user summary. */
 export function statusText(t: Texts, s: UserSummary | null): string {
@@ -22,8 +38,15 @@ export function statusText(t: Texts, s: UserSummary | null): string {
   return t.statusNone;
 }
 
-/** The /plans message: one line per plan, a Tribute url button and/or a Stars button per plan. */
-export function plansMessage(t: Texts, plans: Plan[]): { text: string; keyboard?: InlineKeyboard } {
+/**
+ * The /plans message: one line per plan, a Tribute url button and/or a Stars button per plan. With
+ * `starsLink` (groups) the Stars button is a link to the private chat instead of a callback.
+ */
+export function plansMessage(
+  t: Texts,
+  plans: Plan[],
+  starsLink?: (planCode: string) => string | null,
+): { text: string; keyboard?: InlineKeyboard } {
   if (plans.length === 0) return { text: t.plansNone };
   const lines = [
     t.plansHeader,
@@ -37,12 +60,18 @@ export function plansMessage(t: Texts, plans: Plan[]): { text: string; keyboard?
       buttons++;
     }
     if (p.stars_price != null && p.stars_price > 0) {
-      // callback_data is limited to 64 bytes; plan codes are short identifiers
-      keyboard.text(
-        t.buttonStars({ title: p.title, stars: p.stars_price }),
-        `${BUY_CALLBACK_PREFIX}${p.code}`,
-      ).row();
-      buttons++;
+      const label = t.buttonStars({ title: p.title, stars: p.stars_price });
+      if (starsLink) {
+        const link = starsLink(p.code);
+        if (link) {
+          keyboard.url(label, link).row();
+          buttons++;
+        }
+      } else {
+        // callback_data is limited to 64 bytes; plan codes are short identifiers
+        keyboard.text(label, `${BUY_CALLBACK_PREFIX}${p.code}`).row();
+        buttons++;
+      }
     }
   }
   return { text: lines.join("\n"), keyboard: buttons > 0 ? keyboard : undefined };
@@ -63,7 +92,25 @@ export function createUserComposer(deps: AppDeps): Composer<BotContext> {
     await ctx.reply(text, keyboard ? { reply_markup: keyboard } : {});
   };
 
+  /** The Stars invoice of one plan, or why not (the same answers as pre-checkout gives). */
+  const buy = async (ctx: BotContext, code: string) => {
+    const found = await starsPlan(deps, code);
+    if (!found.ok) {
+      await ctx.reply(
+        found.reason === "unknown_plan"
+          ? ctx.texts.precheckoutUnknownPlan
+          : ctx.texts.precheckoutInactivePlan,
+      );
+      return;
+    }
+    await sendStarsInvoice(ctx, found.plan);
+  };
+
   pm.command("start", async (ctx) => {
+    const payload = ctx.match.trim();
+    if (payload.startsWith(BUY_START_PREFIX) && START_SAFE.test(payload)) {
+      return await buy(ctx, payload.slice(BUY_START_PREFIX.length));
+    }
     const t = ctx.texts;
     const summary = await currentSummary(deps, ctx);
     await ctx.reply([t.welcome(ctx.from.first_name), statusText(t, summary), t.howToPay].join("\n\n"));
@@ -78,19 +125,13 @@ export function createUserComposer(deps: AppDeps): Composer<BotContext> {
   pm.command("buy", async (ctx) => {
     const code = ctx.match.trim().split(/\s+/)[0] ?? "";
     if (!code) return await replyPlans(ctx);
-    const found = await starsPlan(deps, code);
-    if (!found.ok) {
-      await ctx.reply(
-        found.reason === "unknown_plan"
-          ? ctx.texts.precheckoutUnknownPlan
-          : ctx.texts.precheckoutInactivePlan,
-      );
-      return;
-    }
-    await sendStarsInvoice(ctx, found.plan);
+    await buy(ctx, code);
   });
 
-  pm.command("paysupport", (ctx) => ctx.reply(ctx.texts.paySupport));
+  pm.command("paysupport", async (ctx) => {
+    await openSupportThread(deps, ctx.from.id);
+    await ctx.reply(ctx.texts.paySupport);
+  });
   pm.command("terms", (ctx) => ctx.reply(ctx.texts.terms));
 
   composer.callbackQuery(/^buy:(.{1,60})$/, async (ctx) => {
@@ -105,6 +146,47 @@ export function createUserComposer(deps: AppDeps): Composer<BotContext> {
     // Stop the button's spinner first; an answer after the invoice would arrive late on slow links.
     await ctx.answerCallbackQuery();
     await sendStarsInvoice(ctx, found.plan);
+  });
+
+  // Groups: `/status@bot` and `/plans@bot` (grammY ignores commands addressed to another bot), and
+  // plain `/status` / `/plans` where the bot sees them.
+  const group = composer.chatType(["group", "supergroup"]);
+  const inThread = (ctx: BotContext) => ({
+    reply_parameters: { message_id: ctx.msg!.message_id, allow_sending_without_reply: true },
+  });
+
+  group.command("status", async (ctx) => {
+    const from = ctx.from;
+    // an anonymous admin or a channel posting in the group has no status of its own
+    if (from.is_bot || ctx.msg.sender_chat) return;
+    const summary = await deps.db.call<UserSummary>("user_summary", { p_telegram_user_id: from.id });
+    const t = await ctx.textsIn(from.language_code ?? summary.language_code);
+    const name = from.first_name;
+    try {
+      await ctx.api.sendMessage(from.id, statusText(t, summary));
+    } catch (err) {
+      // 403: never started the bot (or blocked it); 400 chat not found: never wrote to it
+      const unreachable = err instanceof GrammyError &&
+        (err.error_code === 403 || (err.error_code === 400 && /chat not found/i.test(err.description)));
+      if (!unreachable) throw err;
+      const bot = ctx.me.username;
+      await ctx.reply(t.groupOpenBot({ name, bot }), {
+        ...inThread(ctx),
+        reply_markup: new InlineKeyboard().url(t.buttonOpenBot, `https://t.me/${bot}`),
+      });
+      return;
+    }
+    await ctx.reply(t.groupStatusSent({ name }), inThread(ctx));
+  });
+
+  group.command("plans", async (ctx) => {
+    const bot = ctx.me.username;
+    const { text, keyboard } = plansMessage(
+      ctx.texts,
+      await listPlans(deps),
+      (code) => buyDeepLink(bot, code),
+    );
+    await ctx.reply(text, { ...inThread(ctx), ...(keyboard ? { reply_markup: keyboard } : {}) });
   });
 
   // Buttons of old messages we no longer understand: stop the spinner, do nothing else.
