@@ -102,14 +102,17 @@ Deno.test("text keys: an override using every declared placeholder renders each 
   }
   const t = withOverrides("ru", {
     status_active: "До {until}, {source}, автопродление {auto_renew}",
-    reminder: "Осталось {days} (до {until})",
+    reminder: "Доступ закончится {time_left} (до {until})",
     plan_line: "{title}: {days} / {stars}",
   });
   assert.equal(
     t.statusActive({ until: UNTIL, provider: "manual", autoRenew: false }),
     "До 2025-03-07 09:05 UTC, Ручная выдача, автопродление выключено",
   );
-  assert.equal(t.reminder({ daysLeft: 2, until: UNTIL }), "Осталось 2 дня (до 2025-03-07 09:05 UTC)");
+  assert.equal(
+    t.reminder({ msLeft: 2 * 86_400_000 + 6 * 3_600_000, until: UNTIL }),
+    "Доступ закончится через 2 дня 6 часов (до 2025-03-07 09:05 UTC)",
+  );
   assert.equal(t.planLine({ title: "Год", days: 365, starsPrice: 1000 }), "Год: 365 дней / 1000 звёзд");
 });
 

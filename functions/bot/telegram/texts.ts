@@ -793,12 +793,16 @@ export const TEXT_SPECS: Record<string, TextSpec> = {
     (_l, p) => ({ until: formatDate(p.until), invite_link: p.inviteLink ?? "" }),
   ),
   renewed: spec("renewed", { until: REQUIRED }, (_l, p) => ({ until: formatDate(p.until) })),
+  shortened: spec("shortened", { until: REQUIRED }, (_l, p) => ({ until: formatDate(p.until) })),
   cancelled: spec("cancelled", { until: REQUIRED }, (_l, p) => ({ until: formatDate(p.until) })),
   expired: spec("expired"),
   reminder: spec(
     "reminder",
-    { until: REQUIRED, days: OPTIONAL },
-    (lang, p) => ({ until: formatDate(p.until), days: days(lang, p.daysLeft) }),
+    { until: REQUIRED, time_left: OPTIONAL },
+    (lang, p) => ({
+      until: formatDate(p.until),
+      time_left: lang === "ru" ? ruTimeLeft(p.msLeft) : enTimeLeft(p.msLeft),
+    }),
   ),
   removed_no_access: spec("removedNoAccess"),
   refunded: spec("refunded"),
