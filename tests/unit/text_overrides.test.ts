@@ -29,8 +29,9 @@ const SAMPLE_ARGS: Partial<Record<keyof Texts, unknown[]>> = {
   paymentThanks: [{ until: UNTIL }],
   activated: [{ until: UNTIL, inviteLink: "https://t.me/+abc" }],
   renewed: [{ until: UNTIL }],
+  shortened: [{ until: UNTIL }],
   cancelled: [{ until: UNTIL }],
-  reminder: [{ daysLeft: 3, until: UNTIL }],
+  reminder: [{ msLeft: 3 * 86_400_000, until: UNTIL }],
   groupStatusSent: [{ name: "Ann" }],
   groupOpenBot: [{ name: "Ann", bot: "test_bot" }],
 };
@@ -83,7 +84,17 @@ Deno.test("text keys: every text a user can see has exactly one key; the rest is
   }
   for (const key of Object.keys(TEXT_SPECS)) assert.match(key, /^[a-z][a-z0-9_]{0,63}$/);
   // outbox templates are keys too, so the outbox can look its overrides up by template name
-  for (const template of ["activated", "renewed", "cancelled", "reminder", "payment_thanks", "expired"]) {
+  for (
+    const template of [
+      "activated",
+      "renewed",
+      "shortened",
+      "cancelled",
+      "reminder",
+      "payment_thanks",
+      "expired",
+    ]
+  ) {
     assert.ok(TEXT_SPECS[template], template);
   }
   for (const template of ["refunded", "revoked", "removed_no_access"]) assert.ok(TEXT_SPECS[template]);
