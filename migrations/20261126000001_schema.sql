@@ -27,6 +27,7 @@ create table public.users (
   language_code    text,
   blocked_at       timestamptz,          -- the user blocked the bot (Bot API 403): messages are skipped
   in_chat          boolean not null default false,
+  details          jsonb not null default '{}'::jsonb,  -- e.g. stars_canceled: {plan_code: true}
   created_at       timestamptz not null default now(),
   updated_at       timestamptz not null default now()
 );

@@ -111,29 +111,27 @@ declare
   v_prev public.user_access;
   v_had boolean;
   v_revokes timestamptz[];
-  v_refunded bigint[] := '{}';
+  v_refunded bigint[] := '{}'::bigint[];
   v_match bigint;
   r record;
   f record;
   -- windows, in (start, external_id) order
-  w_id bigint[] := '{}';
-  w_ext text[] := '{}';
-  w_provider text[] := '{}';
-  w_subject text[] := '{}';
-  w_start timestamptz[] := '{}';
-  w_end timestamptz[] := '{}';
-  w_last timestamptz[] := '{}';
-  w_status text[] := '{}';
-  w_auto boolean[] := '{}';
-  w_donated boolean[] := '{}';
+  w_id bigint[] := '{}'::bigint[];
+  w_ext text[] := '{}'::text[];
+  w_provider text[] := '{}'::text[];
+  w_subject text[] := '{}'::text[];
+  w_start timestamptz[] := '{}'::timestamptz[];
+  w_end timestamptz[] := '{}'::timestamptz[];
+  w_last timestamptz[] := '{}'::timestamptz[];
+  w_status text[] := '{}'::text[];
+  w_auto boolean[] := '{}'::boolean[];
+  w_donated boolean[] := '{}'::boolean[];
   n int;
-  i int;
-  j int;
-  v_bonus_keys text[] := '{}';
+  v_bonus_keys text[] := '{}'::text[];
   v_rev timestamptz;
   v_reopen timestamptz;
   v_segs tstzmultirange;
-  v_cov tstzmultirange := '{}';
+  v_cov tstzmultirange := '{}'::tstzmultirange;
   v_bound timestamptz;
   v_left interval;
   v_piece tstzrange;
@@ -150,7 +148,15 @@ begin
   select coalesce(array_agg(a.event_at order by a.event_at), '{}') into v_revokes
     from public.access_adjustments a where a.telegram_user_id = p_user and a.kind = 'revoke';
 
-  -- 1. Windows. Tribute subscriptions with journaled events are replayed; other windows are as written.
+  -- A refund that names its item (a Stars charge, a Tribute purchase_id) takes it back.
+  select coalesce(array_agg(s.id), '{}') into v_refunded
+    from public.access_adjustments a
+    join public.subscriptions s on s.provider = a.provider and s.external_id = a.target_external_id
+   where a.telegram_user_id = p_user and a.kind = 'refund' and a.target_external_id is not null
+     and s.telegram_user_id = p_user;
+
+  -- 1. Windows. Tribute subscriptions with journaled events are replayed; other windows (a recurring
+  -- Stars charge's period, a window written by hand) are as written.
   for r in select s.id, s.external_id, s.provider, s.kind, s.status, s.starts_at, s.expires_at
            from public.subscriptions s
            where s.telegram_user_id = p_user and s.duration is null
@@ -170,8 +176,10 @@ begin
         continue;
       end if;
     end if;
-    if r.status = 'refunded' then
-      update public.subscriptions x set segments = '{}' where x.id = r.id and x.segments <> '{}';
+    if r.status = 'refunded' or r.id = any (v_refunded) then
+      update public.subscriptions x
+         set segments = '{}', status = 'refunded', auto_renew = false, refunded_at = coalesce(x.refunded_at, now())
+       where x.id = r.id and (x.segments <> '{}' or x.status <> 'refunded');
       continue;
     end if;
     -- a fixed window: never a donor, never reopened by an event
@@ -259,13 +267,8 @@ begin
     end if;
   end loop;
 
-  -- 4. Refunds: a refund that names its item takes it back; a Tribute refund without purchase_id takes
-  -- back the latest purchase of its product made before it that no other refund took.
-  select coalesce(array_agg(s.id), '{}') into v_refunded
-    from public.access_adjustments a
-    join public.subscriptions s on s.provider = a.provider and s.external_id = a.target_external_id
-   where a.telegram_user_id = p_user and a.kind = 'refund' and a.target_external_id is not null
-     and s.telegram_user_id = p_user;
+  -- 4. Refunds of banked items: a Tribute refund without purchase_id takes back the latest purchase of
+  -- its product made before it that no other refund took. (Refunds that name their item: above.)
   for r in select a.product_id, a.event_at from public.access_adjustments a
            where a.telegram_user_id = p_user and a.kind = 'refund' and a.target_external_id is null
              and a.product_id is not null

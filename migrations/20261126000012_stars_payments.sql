@@ -24,12 +24,15 @@ returns jsonb language sql stable set search_path = '' as $$
   from (select 1) one left join public.plans p on p.code = p_plan_code
 $$;
 
--- successful_payment: the charge id is unique, so a repeated update never grants twice. The payment is
--- banked at p_paid_at (the message's date), whenever the update is processed.
+-- successful_payment: the charge id is unique, so a repeated update never grants twice. A one-off
+-- payment is banked at p_paid_at (the message's date), whenever the update is processed. A recurring
+-- Stars subscription charge (p_subscription_expires_at: Telegram's subscription_expiration_date) is a
+-- window of its own, [paid_at, expiration]: the first charge opens the subscription, each renewal
+-- (a new charge id) adds its period, a refund takes that period back.
 create or replace function public.apply_star_payment(
   p_telegram_user_id bigint, p_plan_code text, p_amount bigint, p_currency text,
   p_telegram_payment_charge_id text, p_provider_payment_charge_id text default null,
-  p_paid_at timestamptz default null)
+  p_paid_at timestamptz default null, p_subscription_expires_at timestamptz default null)
 returns jsonb language plpgsql set search_path = '' as $$
 declare
   v_plan public.plans;
@@ -55,17 +58,70 @@ begin
     perform set_config('app.recompute', 'off', true);
     return jsonb_build_object('status', 'unmatched', 'payment_id', v_pay_id);
   end if;
-  insert into public.subscriptions (telegram_user_id, provider, external_id, kind, plan_code, status, event_at,
-                                    duration, starts_at, expires_at, details)
-  values (p_telegram_user_id, 'telegram_stars', p_telegram_payment_charge_id, 'purchase', v_plan.code, 'active', v_at,
-          make_interval(days => v_plan.duration_days), v_at, v_at, jsonb_build_object('payment_id', v_pay_id))
-  returning id into v_sub_id;
+  if p_subscription_expires_at is not null then
+    -- renewing unless the member cancelled it (/cancel) before this charge was processed
+    insert into public.subscriptions (telegram_user_id, provider, external_id, kind, plan_code, status, auto_renew,
+                                      event_at, starts_at, expires_at, details)
+    values (p_telegram_user_id, 'telegram_stars', p_telegram_payment_charge_id, 'subscription', v_plan.code,
+            'active', not public._stars_subscription_canceled(p_telegram_user_id, v_plan.code), v_at, v_at,
+            greatest(v_at, p_subscription_expires_at),
+            jsonb_build_object('payment_id', v_pay_id, 'recurring', true))
+    returning id into v_sub_id;
+  else
+    insert into public.subscriptions (telegram_user_id, provider, external_id, kind, plan_code, status, event_at,
+                                      duration, starts_at, expires_at, details)
+    values (p_telegram_user_id, 'telegram_stars', p_telegram_payment_charge_id, 'purchase', v_plan.code, 'active', v_at,
+            make_interval(days => v_plan.duration_days), v_at, v_at, jsonb_build_object('payment_id', v_pay_id))
+    returning id into v_sub_id;
+  end if;
   update public.payments set subscription_id = v_sub_id where id = v_pay_id;
   -- the payment's own reply states the new date: no second message about it
   perform public._recompute_access(p_telegram_user_id, 'stars:' || p_telegram_payment_charge_id, 'expired', false);
   return jsonb_build_object('status', 'processed', 'payment_id', v_pay_id, 'subscription_id', v_sub_id,
                             'expires_at', (select expires_at from public.subscriptions where id = v_sub_id),
                             'access_until', public.access_until(p_telegram_user_id));
+end $$;
+
+-- Whether the member stopped the renewal of their recurring Stars subscription to a plan (/cancel).
+create or replace function public._stars_subscription_canceled(p_user bigint, p_plan_code text)
+returns boolean language sql stable set search_path = '' as $$
+  select coalesce((select (u.details -> 'stars_canceled' ->> p_plan_code)::boolean
+                   from public.users u where u.telegram_user_id = p_user), false)
+$$;
+
+-- /cancel and /resume, after Telegram confirmed editUserStarSubscription: the member's recurring Stars
+-- subscription to the plan stops (or resumes) renewing; access stays until the paid end either way.
+-- Returns {plan_code, charge_id (the latest charge), until, auto_renew}, or {status: 'none'}.
+create or replace function public.set_stars_subscription_canceled(p_telegram_user_id bigint, p_canceled boolean,
+                                                                  p_plan_code text default null)
+returns jsonb language plpgsql set search_path = '' as $$
+declare
+  v_latest public.subscriptions;
+begin
+  perform public._lock_user(p_telegram_user_id);
+  select * into v_latest from public.subscriptions s
+   where s.telegram_user_id = p_telegram_user_id and s.provider = 'telegram_stars' and s.kind = 'subscription'
+     and s.status <> 'refunded' and (p_plan_code is null or s.plan_code = p_plan_code)
+   order by s.expires_at desc, s.id desc limit 1;
+  if v_latest.id is null then
+    perform set_config('app.recompute', 'off', true);
+    return jsonb_build_object('status', 'none');
+  end if;
+  update public.users u
+     set details = jsonb_set(coalesce(u.details, '{}'::jsonb), array['stars_canceled', v_latest.plan_code],
+                             to_jsonb(p_canceled)), updated_at = now()
+   where u.telegram_user_id = p_telegram_user_id;
+  update public.subscriptions s
+     set auto_renew = not p_canceled and s.status in ('active', 'cancelled'),
+         status = case when s.status in ('active', 'cancelled') then
+                         case when p_canceled then 'cancelled' else 'active' end else s.status end,
+         updated_at = now()
+   where s.telegram_user_id = p_telegram_user_id and s.provider = 'telegram_stars' and s.kind = 'subscription'
+     and s.plan_code is not distinct from v_latest.plan_code and s.expires_at > now();
+  perform set_config('app.recompute', 'off', true);
+  return jsonb_build_object('status', case when p_canceled then 'canceled' else 'resumed' end,
+                            'plan_code', v_latest.plan_code, 'charge_id', v_latest.external_id,
+                            'until', v_latest.expires_at, 'auto_renew', not p_canceled);
 end $$;
 
 create or replace function public.find_star_payment(p_telegram_payment_charge_id text)

@@ -180,7 +180,7 @@ Deno.test("texts: /texts lists every key with its placeholders and the overridde
     assert.match(list, /^Editable texts/);
     assert.match(list, /• activated: \{until\}\* \{invite_link\}\*\n/);
     assert.match(list, /• status_active: \{until\}\* \{source\} \{auto_renew\}\n/);
-    assert.match(list, /• reminder: \{until\}\* \{days\}\n/);
+    assert.match(list, /• reminder: \{until\}\* \{time_left\}\n/);
     assert.match(list, /• terms \[ru\]\n/);
     assert.match(list, /• welcome: \{name\}\n/);
     assert.ok(list.length < 4096, "fits one message");

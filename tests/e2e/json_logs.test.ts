@@ -19,7 +19,11 @@ function freePort(): number {
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
   let text = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  for await (
+    const chunk of stream.pipeThrough(
+      new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+    )
+  ) text += chunk;
   return text;
 }
 

@@ -48,7 +48,9 @@ Deno.test(
       stderr: "piped",
     }).spawn();
     const output: string[] = [];
-    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = server.stdout.pipeThrough(
+      new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+    ).getReader();
     const collecting = (async () => {
       while (true) {
         const { done, value } = await reader.read();

@@ -18,6 +18,7 @@ export type RpcName =
   | "apply_star_payment"
   | "find_star_payment"
   | "refund_star_payment"
+  | "set_stars_subscription_canceled"
   | "grant_access"
   | "revoke_access"
   | "record_admin_action"
