@@ -193,7 +193,6 @@ declare
   w_chats text[] := '{}'::text[];
   v_keys bigint[];
   v_key bigint;
-  v_ki int;
   v_kcov tstzmultirange;
   v_chat_cov jsonb := '{}'::jsonb;
   v_open text[];
