@@ -127,7 +127,8 @@ Deno.test("migrations: apply from an empty database with the Supabase CLI; a sec
   const sql = adminSql();
   const name = `scratch_${Date.now()}`;
   await sql.unsafe(`create database ${name}`);
-  const url = DATABASE_URL.replace(/\/[^/]*$/, `/${name}`);
+  // keep the query string (e.g. ?sslmode=disable, which the CLI needs for a Postgres off port 54322)
+  const url = DATABASE_URL.replace(/\/[^/?]*(\?.*)?$/, `/${name}$1`);
   const up = () =>
     new Deno.Command("node_modules/.bin/supabase", {
       args: ["migration", "up", "--db-url", url],
