@@ -12,7 +12,7 @@ export function createPostgresDb(
   const callTimeoutMs = opts.callTimeoutMs ?? CALL_TIMEOUT_MS;
   const sql = postgres(url, {
     max: opts.max ?? 5,
-    connect_timeout: opts.connectTimeoutSeconds ?? 3,
+    connect_timeout: opts.connectTimeoutSeconds ?? 2,
     idle_timeout: 20,
     onnotice: () => {},
     // bigint telegram ids and amounts come back as JS numbers (they fit in 2^53)
