@@ -101,10 +101,10 @@ Deno.test(
       const deadline = Date.now() + 90_000;
       let applied = 0;
       let outage: Promise<{ victim: Answer; stoppedAt: number }> | undefined;
-    // The second part of the stream starts once Postgres is being stopped: the outage is mid-stream
-    // whatever the machine's speed.
-    let stopping: () => void = () => {};
-    const stopped = new Promise<void>((r) => (stopping = r));
+      // The second part of the stream starts once Postgres is being stopped: the outage is mid-stream
+      // whatever the machine's speed.
+      let stopping: () => void = () => {};
+      const stopped = new Promise<void>((r) => (stopping = r));
 
       const injectOutage = async () => {
         await lockSql`select pg_advisory_lock(7001, hashtext(${String(victimUser)}))`;
