@@ -115,17 +115,23 @@ Deno.test(
         });
         await sleep(300); // the victim is now waiting on the lock inside its transaction
         const stoppedAt = performance.now();
-        await stopPostgres();
+        const stop = stopPostgres();
+        stopping();
+        await stop;
         const v = await inFlight;
         await sleep(2500); // down for a few seconds while the stream keeps retrying
         await startPostgres();
         return { victim: { status: v.status, ms: v.at - Math.max(stoppedAt, started) }, stoppedAt };
       };
 
-      await runPool(events, 3, async (event) => {
+      await runPool(events, 3, async (event, i) => {
+        if (i >= 12) await stopped;
         const status = await deliverWithRetry(h, event, answers, deadline);
         assert.equal(status, 200, `final answer ${status}`);
-        if (++applied === 12) outage = injectOutage();
+        if (++applied === 10) {
+          outage = injectOutage();
+          outage.catch(() => stopping()); // a failed injection must not leave the stream waiting
+        }
       });
       assert.ok(outage, "the outage was injected mid-stream");
       const { victim: victimAnswer } = await outage;
