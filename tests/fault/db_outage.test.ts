@@ -188,7 +188,9 @@ Deno.test(
   opts,
   async () => {
     const proxy = startFreezableProxy();
-    const db = createPostgresDb(proxy.url);
+    // one connection, opened before the freeze: the waits below are on a live socket, which no connect
+  // timeout covers (only the per-call deadline of db/postgres.ts ends them)
+  const db = createPostgresDb(proxy.url, { max: 1 });
     const h = await startHarness({}, { db });
     try {
       const now = Date.now();
