@@ -189,8 +189,8 @@ Deno.test(
   async () => {
     const proxy = startFreezableProxy();
     // one connection, opened before the freeze: the waits below are on a live socket, which no connect
-  // timeout covers (only the per-call deadline of db/postgres.ts ends them)
-  const db = createPostgresDb(proxy.url, { max: 1 });
+    // timeout covers (only the per-call deadline of db/postgres.ts ends them)
+    const db = createPostgresDb(proxy.url, { max: 1 });
     const h = await startHarness({}, { db });
     try {
       const now = Date.now();
