@@ -132,4 +132,7 @@ Deno.test("errors: data and constraint errors are deterministic; outages and Bot
   assert.equal(isRetryable(api(403)), false);
   assert.equal(isRetryable(new TypeError("x")), false);
   assert.equal(isRetryable(new DbQueryError("bad", "22P02")), false);
+  assert.equal(isRetryable(new DbQueryError("no such function", "42883")), false);
+  assert.equal(isRetryable(new DbQueryError("deadlock", "40P01")), true);
+  assert.equal(isRetryable(new DbQueryError("serialization", "40001")), true);
 });
