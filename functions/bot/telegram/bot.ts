@@ -2,8 +2,8 @@
 // Composers, in order: context (upsert the sender) → chat members → Stars payments → admin → user.
 //
 // Telegram redelivers an update until it gets a 2xx and holds back the later ones meanwhile, so only
-// what a redelivery can fix may fail the request: the database unreachable (503) and the Bot API down
-// (5xx, 429, network). Everything else fails the same way every time (a shape the handlers did not
+// what a redelivery can fix may fail the request: the database unreachable (503), a transaction that
+// lost a race, and the Bot API down (5xx, 429, network). Everything else fails the same way every time (a shape the handlers did not
 // expect, a value SQL refuses, a Bot API 400/403): the update is journaled as failed and acknowledged.
 import { Bot, BotError, GrammyError, HttpError } from "grammy";
 import type { BotCommand, Update } from "grammy/types";
