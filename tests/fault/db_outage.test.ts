@@ -79,6 +79,7 @@ Deno.test(
   async () => {
     const h = await startHarness();
     const lockSql = adminSql();
+    let outage: Promise<{ victim: Answer; stoppedAt: number }> | undefined;
     try {
       const base = 880_000_000;
       const now = Date.now();
@@ -100,7 +101,6 @@ Deno.test(
       const answers: Answer[] = [];
       const deadline = Date.now() + 90_000;
       let applied = 0;
-      let outage: Promise<{ victim: Answer; stoppedAt: number }> | undefined;
       // The second part of the stream starts once Postgres is being stopped: the outage is mid-stream
       // whatever the machine's speed.
       let stopping: () => void = () => {};
@@ -176,6 +176,7 @@ Deno.test(
         },
       }));
     } finally {
+      await outage?.catch(() => {}); // it starts Postgres again itself; never two starts at once
       await ensurePostgresUp();
       await lockSql.end({ timeout: 1 }).catch(() => {});
       await h.close();
