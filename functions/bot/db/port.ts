@@ -25,6 +25,7 @@ export type RpcName =
   | "sync_subscriptions"
   | "subscription_stats"
   | "note_chat_member"
+  | "open_chats"
   | "has_access"
   | "expire_subscriptions"
   | "queue_reminders"

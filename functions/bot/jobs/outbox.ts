@@ -342,7 +342,7 @@ export async function drainOutbox(
       if (Date.now() - claimedAt > safeWindowMs) {
         outcome = { type: "fail", error: "not attempted: lease nearly over", retryAfter: 0 };
       } else {
-        outcome = await deliverSafely(api, deps.config.paidChatId, row);
+        outcome = await deliverSafely(api, deps.config.paidChatIds[0] ?? null, row);
       }
       if (outcome.type === "fail" && outcome.rateLimited) rateLimited = true;
       await record(deps, row, outcome, counts, o.maxAttempts);
