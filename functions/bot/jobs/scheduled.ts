@@ -6,9 +6,7 @@
 import type { AppDeps } from "../app.ts";
 import { DbUnavailableError } from "../db/port.ts";
 import { errorMessage } from "../log.ts";
-import { type DrainOptions, drainOutbox, emptyCounts, type OutboxCounts } from "./outbox.ts";
-
-export { type DrainOptions, drainOutbox, type OutboxCounts } from "./outbox.ts";
+import { type DrainOptions, drainOutbox, emptyCounts, type OutboxCounts } from "../outbox/drain.ts";
 
 export interface ScheduledReport {
   /** subscriptions ended by expire_subscriptions */

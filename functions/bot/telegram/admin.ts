@@ -3,7 +3,7 @@
 import { Composer, GrammyError } from "grammy";
 import type { AppDeps } from "../app.ts";
 import { tributeTestReport } from "../jobs/checks.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { drainOutbox } from "../outbox/drain.ts";
 import { errorMessage } from "../log.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";

@@ -1,6 +1,6 @@
 import type { AppDeps } from "../app.ts";
 import { json, parseJsonBody } from "../http.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { drainOutbox } from "../outbox/drain.ts";
 import { parseTributeEvent } from "./events.ts";
 import { verifyTributeSignature } from "./signature.ts";
 
