@@ -30,7 +30,8 @@ export function adminSql() {
 /** Empties every data table (plans are re-seeded to the example set). */
 export async function resetDb(sql: postgres.Sql) {
   await sql`truncate public.outbox, public.payments, public.webhook_events, public.subscriptions, public.users,
-                     public.admin_actions, public.plans restart identity cascade`;
+                     public.admin_actions, public.plans, public.broadcasts, public.broadcast_pace
+                     restart identity cascade`;
   await sql.file(new URL("../../supabase/seed.sql", import.meta.url).pathname);
 }
 

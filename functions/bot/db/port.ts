@@ -29,6 +29,13 @@ export type RpcName =
   | "claim_outbox"
   | "complete_outbox"
   | "fail_outbox"
+  | "claim_broadcast"
+  | "release_outbox"
+  | "pause_broadcasts"
+  | "create_broadcast"
+  | "confirm_broadcast"
+  | "cancel_broadcast"
+  | "broadcast_status"
   | "list_plans";
 
 export interface Db {

@@ -3,7 +3,7 @@
  * below the doors (Tribute, Telegram, cron): they all import it, it imports none of them.
  *
  * - `deliverSafely` turns a claimed row into Bot API calls (message, invite + message, ban/unban +
- *   notice) and returns an outcome; it never throws for a Bot API error.
+ *   notice, copyMessage of a broadcast) and returns an outcome; it never throws for a Bot API error.
  * - `classifyDeliveryError` maps a failure to what `fail_outbox` does with it: exponential backoff,
  *   Telegram's `retry_after` for 429, `blocked` for 403 (the user is marked and their pending messages
  *   skipped), `permanent` for errors a retry cannot fix.
@@ -15,11 +15,11 @@ import { errorMessage } from "../log.ts";
 import { createPersonalInvite } from "../telegram/chat.ts";
 import { type Texts, textsFor } from "../telegram/texts.ts";
 
-/** One claimed row, as `claim_outbox` returns it. */
+/** One claimed row, as `claim_outbox` (or `claim_broadcast`, kind "copy") returns it. */
 export interface OutboxRow {
   id: number;
   telegram_user_id: number;
-  kind: "message" | "invite" | "remove";
+  kind: "message" | "invite" | "remove" | "copy";
   template: string;
   params: Record<string, unknown> | null;
   attempts: number;
@@ -81,6 +81,16 @@ export function renderOutboxText(
     default:
       throw new OutboxTemplateError(`unknown outbox template ${JSON.stringify(template)}`);
   }
+}
+
+/** The message a broadcast copy repeats: params `{from_chat_id, message_id}`. */
+export function copySource(params: Record<string, unknown> | null | undefined) {
+  const fromChatId = Number(params?.from_chat_id);
+  const messageId = Number(params?.message_id);
+  if (!Number.isSafeInteger(fromChatId) || !Number.isSafeInteger(messageId) || messageId <= 0) {
+    throw new OutboxTemplateError("a copy needs params.from_chat_id and params.message_id");
+  }
+  return { fromChatId, messageId };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -246,6 +256,14 @@ async function deliver(api: Api, paidChatId: number | null, row: OutboxRow): Pro
         }
         throw err;
       }
+      return { type: "sent" };
+    }
+
+    case "copy": {
+      // a broadcast: the admin's message copied as it is (text, media, formatting), no "forwarded from"
+      if (row.blocked) return { type: "skipped", note: "user blocked the bot" };
+      const { fromChatId, messageId } = copySource(row.params);
+      await step("notice", () => api.copyMessage(user, fromChatId, messageId));
       return { type: "sent" };
     }
 

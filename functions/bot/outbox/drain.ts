@@ -4,6 +4,7 @@
  *
  * - Rows are claimed in small chunks (`claim_outbox`: `for update skip locked` + a lease), so concurrent
  *   drains never get the same row, and delivered one after another (Telegram rate limits).
+ * - Broadcast copies are not claimed here: outbox/paced.ts sends them at the bot-wide pace.
  * - Each row ends in `complete_outbox` (sent | skipped) or `fail_outbox`, which owns the retry policy.
  */
 import type { Api } from "grammy";
@@ -40,7 +41,7 @@ export interface DrainOptions {
   maxAttempts?: number;
 }
 
-const DEFAULTS = {
+export const DRAIN_DEFAULTS = {
   chunkSize: 10,
   leaseSeconds: 120,
   requestTimeoutMs: 20_000,
@@ -64,7 +65,7 @@ export async function drainOutbox(
   const counts = emptyCounts();
   const max = Math.max(0, Math.floor(limit));
   if (max === 0) return counts;
-  const o = { ...DEFAULTS, ...opts };
+  const o = { ...DRAIN_DEFAULTS, ...opts };
   const api = opts.api ?? withTimeout(createBotApi(deps.config), o.requestTimeoutMs);
   const started = Date.now();
   // a row is given up (released for a later drain) rather than delivered once its lease is nearly over
@@ -89,14 +90,15 @@ export async function drainOutbox(
         outcome = await deliverSafely(api, deps.config.paidChatId, row);
       }
       if (outcome.type === "fail" && outcome.rateLimited) rateLimited = true;
-      await record(deps, row, outcome, counts, o.maxAttempts);
+      await recordOutcome(deps, row, outcome, counts, o.maxAttempts);
     }
     if (rows.length < chunk) break;
   }
   return counts;
 }
 
-async function record(
+/** Stores a row's outcome (complete_outbox or fail_outbox) and counts it. */
+export async function recordOutcome(
   deps: Pick<AppDeps, "db" | "log">,
   row: OutboxRow,
   outcome: Outcome,

@@ -32,6 +32,9 @@ export const BOT_COMMANDS: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "grant", description: "<id> <days> — grant access" },
     { command: "revoke", description: "<id> — revoke access" },
     { command: "refund", description: "<charge_id> — refund a Stars payment" },
+    { command: "broadcast", description: "active|expired|all — as a reply: send that message to users" },
+    { command: "broadcast_status", description: "[id] — sent / failed / blocked / left of a broadcast" },
+    { command: "broadcast_cancel", description: "[id] — stop a broadcast: what is not sent yet is dropped" },
   ],
 };
 
@@ -52,6 +55,9 @@ export const BOT_COMMANDS_RU: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "grant", description: "<id> <дни> — выдать доступ" },
     { command: "revoke", description: "<id> — отозвать доступ" },
     { command: "refund", description: "<charge_id> — вернуть платёж звёздами" },
+    { command: "broadcast", description: "active|expired|all — ответом: разослать это сообщение" },
+    { command: "broadcast_status", description: "[id] — отправлено / ошибки / блок / осталось" },
+    { command: "broadcast_cancel", description: "[id] — остановить рассылку, неотправленное снять" },
   ],
 };
 
