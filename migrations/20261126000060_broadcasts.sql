@@ -268,6 +268,7 @@ begin
            'id', s.id, 'telegram_user_id', s.telegram_user_id, 'kind', s.kind, 'template', s.template,
            'params', s.params, 'attempts', s.attempts, 'language_code', u.language_code,
            'blocked', u.blocked_at is not null, 'has_access', false, 'broadcast_id', s.broadcast_id,
+           'send_at', v_base + s.k * v_step,
            'send_in_ms', round((extract(epoch from v_base + s.k * v_step - v_now) * 1000)::numeric, 3))
            order by s.k), '[]'::jsonb)
     into v_rows
