@@ -23,7 +23,7 @@ async function draft(sql: postgres.Sql, audience: string, commandMessageId: numb
   return r;
 }
 
-async function call<T>(sql: postgres.Sql, query: postgres.PendingQuery<{ r: T }[]>): Promise<T> {
+async function call<T>(query: postgres.PendingQuery<{ r: T }[]>): Promise<T> {
   const [{ r }] = await query;
   return r;
 }
@@ -35,7 +35,7 @@ interface Claim {
 }
 
 const claimBroadcast = (sql: postgres.Sql, limit = 50, horizonMs = 1000) =>
-  call<Claim>(sql, sql`select public.claim_broadcast(${limit}, 120, ${horizonMs}) as r`);
+  call<Claim>(sql`select public.claim_broadcast(${limit}, 120, ${horizonMs}) as r`);
 
 async function withAudience(sql: postgres.Sql) {
   await resetDb(sql);
@@ -70,7 +70,7 @@ Deno.test(
       const b = await draft(sql, "all", 1);
       const results = await Promise.all(
         clients.map((c) =>
-          call<{ status: string }>(c, c`select public.confirm_broadcast(${b.id}, ${ADMIN}) as r`)
+          call<{ status: string }>(c`select public.confirm_broadcast(${b.id}, ${ADMIN}) as r`)
         ),
       );
       assert.deepEqual(results.map((r) => r.status).sort(), [
@@ -83,7 +83,6 @@ Deno.test(
       const [params] = await sql`select params from public.outbox where kind = 'copy' limit 1`;
       assert.deepEqual(params.params, { from_chat_id: ADMIN, message_id: 55 });
       const again = await call<{ status: string; recipients: number }>(
-        sql,
         sql`select public.confirm_broadcast(${b.id}, ${ADMIN}) as r`,
       );
       assert.deepEqual([again.status, again.recipients], ["already_confirmed", 4]);
@@ -105,15 +104,9 @@ Deno.test("cancel_broadcast: a draft, then what is not sent yet; status counts",
   try {
     await withAudience(sql);
     const d = await draft(sql, "active", 1);
-    const r1 = await call<{ status: string }>(
-      sql,
-      sql`select public.cancel_broadcast(${d.id}, ${ADMIN}) as r`,
-    );
+    const r1 = await call<{ status: string }>(sql`select public.cancel_broadcast(${d.id}, ${ADMIN}) as r`);
     assert.equal(r1.status, "cancelled");
-    const c1 = await call<{ status: string }>(
-      sql,
-      sql`select public.confirm_broadcast(${d.id}, ${ADMIN}) as r`,
-    );
+    const c1 = await call<{ status: string }>(sql`select public.confirm_broadcast(${d.id}, ${ADMIN}) as r`);
     assert.equal(c1.status, "cancelled", "a cancelled draft cannot be confirmed");
     assert.equal((await copyRows(sql)).length, 0);
 
@@ -128,28 +121,21 @@ Deno.test("cancel_broadcast: a draft, then what is not sent yet; status counts",
     await sql`update public.outbox set status = 'skipped', last_error = 'user blocked the bot' where id = ${
       ids[2]
     }`;
-    let s = await call<Record<string, unknown>>(sql, sql`select public.broadcast_status() as r`);
+    let s = await call<Record<string, unknown>>(sql`select public.broadcast_status() as r`);
     assert.deepEqual(
       [s.id, s.status, s.total, s.sent, s.failed, s.blocked, s.cancelled, s.left],
       [b.id, "sending", 4, 1, 1, 1, 0, 1],
     );
     // without an id: the latest draft or sending broadcast
     const r2 = await call<{ status: string; id: number; skipped: number }>(
-      sql,
       sql`select public.cancel_broadcast(null, ${ADMIN}) as r`,
     );
     assert.deepEqual([r2.status, r2.id, r2.skipped], ["cancelled", b.id, 1]);
-    s = await call(sql, sql`select public.broadcast_status(${b.id}) as r`);
+    s = await call(sql`select public.broadcast_status(${b.id}) as r`);
     assert.deepEqual([s.status, s.sent, s.cancelled, s.left], ["cancelled", 1, 1, 0]);
-    const r3 = await call<{ status: string }>(
-      sql,
-      sql`select public.cancel_broadcast(${b.id}, ${ADMIN}) as r`,
-    );
+    const r3 = await call<{ status: string }>(sql`select public.cancel_broadcast(${b.id}, ${ADMIN}) as r`);
     assert.equal(r3.status, "already_cancelled");
-    const none = await call<{ status: string }>(
-      sql,
-      sql`select public.cancel_broadcast(null, ${ADMIN}) as r`,
-    );
+    const none = await call<{ status: string }>(sql`select public.cancel_broadcast(null, ${ADMIN}) as r`);
     assert.equal(none.status, "not_found");
     assert.equal((await claimBroadcast(sql)).rows.length, 0, "nothing of a cancelled broadcast is claimed");
 
@@ -157,15 +143,12 @@ Deno.test("cancel_broadcast: a draft, then what is not sent yet; status counts",
     const done = await draft(sql, "expired", 3);
     await sql`select public.confirm_broadcast(${done.id}, ${ADMIN})`;
     await sql`update public.outbox set status = 'sent' where broadcast_id = ${done.id}`;
-    s = await call(sql, sql`select public.broadcast_status() as r`);
+    s = await call(sql`select public.broadcast_status() as r`);
     assert.deepEqual([s.id, s.status, s.sent, s.left], [done.id, "done", 1, 0]);
-    const r4 = await call<{ status: string }>(
-      sql,
-      sql`select public.cancel_broadcast(${done.id}, ${ADMIN}) as r`,
-    );
+    const r4 = await call<{ status: string }>(sql`select public.cancel_broadcast(${done.id}, ${ADMIN}) as r`);
     assert.equal(r4.status, "finished");
     assert.equal(
-      (await call<{ status: string }>(sql, sql`select public.broadcast_status(999) as r`)).status,
+      (await call<{ status: string }>(sql`select public.broadcast_status(999) as r`)).status,
       "not_found",
     );
   } finally {
