@@ -58,6 +58,7 @@ export async function drainBroadcasts(
   const api = opts.api ?? withTimeout(createBotApi(deps.config), o.requestTimeoutMs);
   const started = performance.now();
   const remaining = () => o.budgetMs - (performance.now() - started);
+  const blockedNow = new Set<number>();
 
   while (remaining() > 0) {
     const asked = performance.now();
@@ -77,6 +78,17 @@ export async function drainBroadcasts(
 
     let paused = false;
     for (const row of claim.rows) {
+      if (blockedNow.has(row.telegram_user_id)) {
+        // a 403 earlier in this chunk (another broadcast's copy): fail_outbox skipped only pending rows
+        await recordOutcome(
+          deps,
+          row,
+          { type: "skipped", note: "user blocked the bot" },
+          counts,
+          o.maxAttempts,
+        );
+        continue;
+      }
       const slot = origin + Number(row.send_in_ms);
       if (!paused) await sleep(slot - performance.now());
       if (paused || performance.now() - slot > claim.late_ms) {
@@ -89,6 +101,7 @@ export async function drainBroadcasts(
         paused = true;
         await deps.db.call("pause_broadcasts", { p_seconds: outcome.retryAfter ?? 1 });
       }
+      if (outcome.type === "fail" && outcome.blocked) blockedNow.add(row.telegram_user_id);
       await recordOutcome(deps, row, outcome, counts, o.maxAttempts);
     }
   }
