@@ -332,3 +332,31 @@ Deno.test("concurrent drains share one budget: never more than per_second copies
     assert.ok((await copyRows(h.sql)).every((r) => r.status === "sent"));
   });
 });
+
+Deno.test("429 retry_after pauses every drain: the rest waits, the throttled copy is retried, each user served once", async () => {
+  await withHarness(async (h) => {
+    await arrangeAudience(h.sql, { active: [1101, 1102, 1103] });
+    await send(h, adminReply("/broadcast active"));
+    await send(h, press("bc:ok:1"));
+    await setPace(h.sql, 1000);
+    h.telegram.reset();
+    h.telegram.failNext("copyMessage", { status: 429, retry_after: 1 });
+    const report = await cron(h);
+    // the throttled copy came due again within the same run (retry_after 1 s)
+    assert.deepEqual([report.broadcasts.sent, (report.broadcasts as { retried?: number }).retried], [3, 1]);
+    const copies = h.telegram.callsOf("copyMessage");
+    assert.equal(copies.length, 4);
+    // nobody sent anything before Telegram's retry_after was over
+    assert.ok(copies[1].t - copies[0].t >= 990, `next copy ${copies[1].t - copies[0].t} ms after the 429`);
+    const throttled = Number(copies[0].body.chat_id);
+    assert.deepEqual(
+      copies.slice(1).map((c) => Number(c.body.chat_id)).sort(),
+      [1101, 1102, 1103],
+      "after the 429 each recipient got exactly one copy",
+    );
+    const [row] = await h.sql`select status, attempts from public.outbox
+                              where kind = 'copy' and telegram_user_id = ${throttled}`;
+    assert.deepEqual([row.status, row.attempts], ["sent", 2]);
+    assert.ok((await copyRows(h.sql)).every((r) => r.status === "sent"));
+  });
+});
