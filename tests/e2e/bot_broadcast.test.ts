@@ -360,3 +360,24 @@ Deno.test("429 retry_after pauses every drain: the rest waits, the throttled cop
     assert.ok((await copyRows(h.sql)).every((r) => r.status === "sent"));
   });
 });
+
+Deno.test("a broadcast whose message was deleted stops after the first copy fails", async () => {
+  await withHarness(async (h) => {
+    await arrangeAudience(h.sql, { active: [1201, 1202, 1203] });
+    await send(h, adminReply("/broadcast active"));
+    await send(h, press("bc:ok:1"));
+    await setPace(h.sql, 1000);
+    h.telegram.reset();
+    h.telegram.failNext("copyMessage", {
+      status: 400,
+      description: "Bad Request: message to copy not found",
+    });
+    const report = await cron(h);
+    assert.equal(report.broadcasts.sent, 0);
+    assert.equal(h.telegram.callsOf("copyMessage").length, 1, "no copy after the first 'not found'");
+    await send(h, adminReply("/broadcast_status", "en", null));
+    const status = lastText(h, ADMIN_ID);
+    for (const line of ["Failed: 1", "Cancelled: 2", "Left: 0"]) assert.ok(status.includes(line), status);
+    assert.match(status, /: cancelled$/m);
+  });
+});

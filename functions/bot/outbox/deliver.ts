@@ -26,6 +26,8 @@ export interface OutboxRow {
   language_code: string | null;
   blocked: boolean;
   has_access: boolean;
+  /** copies only: the broadcast this row belongs to */
+  broadcast_id?: number | null;
 }
 
 /** A row whose template or params cannot be rendered: retrying will not help. */

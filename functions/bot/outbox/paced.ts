@@ -38,6 +38,9 @@ interface PacedClaim {
   late_ms: number;
 }
 
+/** copyMessage answers meaning the broadcast's message no longer exists. */
+const SOURCE_GONE = /message to copy not found|message_id_invalid|message not found/i;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(ms))));
 
 export function emptyBroadcastCounts(): BroadcastCounts {
@@ -59,6 +62,7 @@ export async function drainBroadcasts(
   const started = performance.now();
   const remaining = () => o.budgetMs - (performance.now() - started);
   const blockedNow = new Set<number>();
+  const cancelledNow = new Set<number>();
 
   while (remaining() > 0) {
     const asked = performance.now();
@@ -78,15 +82,14 @@ export async function drainBroadcasts(
 
     let paused = false;
     for (const row of claim.rows) {
-      if (blockedNow.has(row.telegram_user_id)) {
-        // a 403 earlier in this chunk (another broadcast's copy): fail_outbox skipped only pending rows
-        await recordOutcome(
-          deps,
-          row,
-          { type: "skipped", note: "user blocked the bot" },
-          counts,
-          o.maxAttempts,
-        );
+      // what happened earlier in this chunk: SQL skipped the pending rows, these are already claimed
+      const skip = blockedNow.has(row.telegram_user_id)
+        ? "user blocked the bot"
+        : cancelledNow.has(Number(row.broadcast_id))
+        ? "broadcast cancelled"
+        : null;
+      if (skip) {
+        await recordOutcome(deps, row, { type: "skipped", note: skip }, counts, o.maxAttempts);
         continue;
       }
       const slot = origin + Number(row.send_in_ms);
@@ -97,12 +100,23 @@ export async function drainBroadcasts(
         continue;
       }
       const outcome = await deliverSafely(api, deps.config.paidChatId, row);
-      if (outcome.type === "fail" && outcome.rateLimited) {
+      await recordOutcome(deps, row, outcome, counts, o.maxAttempts);
+      if (outcome.type !== "fail") continue;
+      if (outcome.rateLimited) {
         paused = true;
         await deps.db.call("pause_broadcasts", { p_seconds: outcome.retryAfter ?? 1 });
       }
-      if (outcome.type === "fail" && outcome.blocked) blockedNow.add(row.telegram_user_id);
-      await recordOutcome(deps, row, outcome, counts, o.maxAttempts);
+      if (outcome.blocked) blockedNow.add(row.telegram_user_id);
+      if (outcome.permanent && SOURCE_GONE.test(outcome.error)) {
+        // the admin deleted the message: every other copy would fail the same way, one slot each
+        const r = await deps.db.call<{ status: string }>("cancel_broadcast", { p_id: row.broadcast_id });
+        cancelledNow.add(Number(row.broadcast_id));
+        deps.log.warn("broadcast cancelled: its message is gone", {
+          broadcast_id: row.broadcast_id,
+          status: r.status,
+          error: outcome.error,
+        });
+      }
     }
   }
   return counts;
