@@ -43,6 +43,15 @@ const SOURCE_GONE = /message to copy not found|message_id_invalid|message not fo
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(ms))));
 
+/**
+ * Minutes from confirmation until the last copy is out, roughly: slots are (1 s + 50 ms) / perSecond
+ * apart and each once-a-minute scheduled run sends for about 50 s (jobs/scheduled.ts RUN_BUDGET_MS).
+ * 10,000 recipients at 25/s: 420 s of sending, 9 runs.
+ */
+export function broadcastMinutes(recipients: number, perSecond = 25, sendingSecondsPerRun = 50): number {
+  return Math.max(1, Math.ceil((recipients * 1.05) / perSecond / sendingSecondsPerRun));
+}
+
 export function emptyBroadcastCounts(): BroadcastCounts {
   return { ...emptyCounts(), released: 0 };
 }

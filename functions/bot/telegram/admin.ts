@@ -4,6 +4,7 @@ import { Composer, GrammyError, InlineKeyboard } from "grammy";
 import type { AppDeps } from "../app.ts";
 import { tributeTestReport } from "../jobs/checks.ts";
 import { drainOutbox } from "../outbox/drain.ts";
+import { broadcastMinutes } from "../outbox/paced.ts";
 import { errorMessage } from "../log.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";
@@ -423,8 +424,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
           id,
           recipients,
           perSecond,
-          // the pace leaves a 5% margin under per_second
-          minutes: Math.max(1, Math.ceil((recipients * 1.05) / perSecond / 60)),
+          minutes: broadcastMinutes(recipients, perSecond),
         });
       } else if (r.status === "already_confirmed") {
         text = t.broadcastAlreadyConfirmed(id);
