@@ -41,7 +41,14 @@ export type RpcName =
   | "open_support_thread"
   | "take_support_message"
   | "record_support_messages"
-  | "support_reply_target";
+  | "support_reply_target"
+  | "claim_broadcast"
+  | "release_outbox"
+  | "pause_broadcasts"
+  | "create_broadcast"
+  | "confirm_broadcast"
+  | "cancel_broadcast"
+  | "broadcast_status";
 
 export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */

@@ -41,6 +41,9 @@ export const BOT_COMMANDS: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "refund", description: "<charge_id> — refund a Stars payment" },
     { command: "text", description: "<key> [en|ru] — reply to a message to change a text; <key> reset" },
     { command: "texts", description: "Editable texts and their placeholders" },
+    { command: "broadcast", description: "active|expired|all — as a reply: send that message to users" },
+    { command: "broadcast_status", description: "[id] — sent / failed / blocked / left of a broadcast" },
+    { command: "broadcast_cancel", description: "[id] — stop a broadcast: what is not sent yet is dropped" },
   ],
 };
 
@@ -63,6 +66,9 @@ export const BOT_COMMANDS_RU: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "refund", description: "<charge_id> — вернуть платёж звёздами" },
     { command: "text", description: "<ключ> [en|ru] — ответом на сообщение изменить текст; <ключ> reset" },
     { command: "texts", description: "Редактируемые тексты и их плейсхолдеры" },
+    { command: "broadcast", description: "active|expired|all — ответом: разослать это сообщение" },
+    { command: "broadcast_status", description: "[id] — отправлено / ошибки / блок / осталось" },
+    { command: "broadcast_cancel", description: "[id] — остановить рассылку, неотправленное снять" },
   ],
 };
 
