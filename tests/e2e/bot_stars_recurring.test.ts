@@ -412,6 +412,19 @@ Deno.test("stars recurring: a redelivered charge counts once; renewal before the
     assert.equal(sentTexts(h, USER).filter((t) => t.startsWith("Thank you for subscribing")).length, 1);
     assert.equal(h.telegram.callsOf("createChatInviteLink").length, 1, "one invite");
     assert.equal((await accessUntil(h)).getTime(), exp1 * 1000);
+    // a redelivered renewal: the end moves once, one thanks
+    const renewal = charge({ charge: "ch_d2", expires: exp2 });
+    await send(h, renewal);
+    await send(h, renewal);
+    assert.equal((await accessUntil(h)).getTime(), exp2 * 1000);
+    assert.equal(
+      sentTexts(h, USER).filter((t) => t.startsWith("⭐ Your Telegram Stars subscription was renewed"))
+        .length,
+      1,
+    );
+    const [{ w }] = await h
+      .sql`select count(*)::int as w from public.subscriptions where telegram_user_id = ${USER}`;
+    assert.equal(w, 2);
 
     // another member gets the renewal delivered before the first charge, and duplicates of both
     const other = USER + 1;
