@@ -347,8 +347,9 @@ Deno.test("stars recurring: /cancel with none, with several (/cancel <plan>), an
     const [m] = await h.sql`select auto_renew from public.subscriptions where external_id = 'ch_m'`;
     assert.equal(m.auto_renew, true);
 
-    // an outage at Telegram: 5xx so the update is redelivered; the redelivery completes it
-    h.telegram.failNext("editUserStarSubscription", { status: 500 }, 2);
+    // Telegram busy (429 beyond the one short retry): 5xx so the update is redelivered; the redelivery
+    // completes it
+    h.telegram.failNext("editUserStarSubscription", { status: 429, retry_after: 0 }, 2);
     const update = messageUpdate({ from: { id: USER }, text: "/cancel month" });
     const res = await h.postUpdate(update);
     assert.ok(res.status >= 500, `answered ${res.status}`);
