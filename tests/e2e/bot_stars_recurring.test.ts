@@ -474,3 +474,36 @@ Deno.test("stars recurring: a new subscription after a cancelled one renews agai
     assert.equal(lastText(h, USER), en.statusStarsRenewing({ until: new Date(exp * 1000) }));
   });
 });
+
+Deno.test("stars recurring: /revoke ends access and stops the renewal at Telegram; a later subscription counts again", async () => {
+  await withHarness(async (h) => {
+    await recurringPlans(h);
+    const exp = nowSec() + 30 * 86400;
+    await send(h, charge({ charge: "ch_v1", expires: exp, first: true, date: nowSec() - 60 }));
+    assert.equal(await hasAccess(h), true);
+
+    h.telegram.reset();
+    await send(h, messageUpdate({ from: { id: ADMIN_ID, language_code: "en" }, text: `/revoke ${USER}` }));
+    assert.equal(await hasAccess(h), false);
+    const [edit] = h.telegram.callsOf("editUserStarSubscription");
+    assert.ok(edit, "the renewal was stopped at Telegram");
+    assert.deepEqual(
+      [Number(edit.body.user_id), edit.body.telegram_payment_charge_id, edit.body.is_canceled],
+      [USER, "ch_v1", true],
+    );
+    assert.equal(
+      lastText(h, ADMIN_ID),
+      en.adminRevoked({ userId: USER, ended: 1, starsStopped: 1, starsFailed: 0 }),
+    );
+    assert.match(lastText(h, ADMIN_ID), /no longer renewing: 1/);
+
+    // the member subscribes again after the revocation: new money, a new window
+    await new Promise((r) => setTimeout(r, 1100)); // a message date after the revocation's second
+    const exp2 = nowSec() + 30 * 86400;
+    await send(h, charge({ charge: "ch_v2", expires: exp2, first: true }));
+    assert.equal(await hasAccess(h), true);
+    assert.equal((await accessUntil(h)).getTime(), exp2 * 1000);
+    const [row] = await h.sql`select auto_renew from public.subscriptions where external_id = 'ch_v2'`;
+    assert.equal(row.auto_renew, true, "the new subscription renews");
+  });
+});

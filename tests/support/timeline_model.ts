@@ -11,7 +11,8 @@
  *      overlaps ends where the newer one begins; its unused time becomes a banked item there (a bonus),
  *      once. Recurring Stars windows neither give nor take such bonuses.
  *   3. A revocation at R cuts every window from R until that subscription's next new/renewed event at or
- *      after R (forever without one: a recurring Stars window is cut for good).
+ *      after R (forever without one). A recurring Stars charge's window that runs at R is cut for good; a
+ *      charge at or after R is untouched (its own payment "reopens" it).
  *   4. Banked items (products mapped to plans, Stars payments, grants, bonuses), in event-time order, take
  *      uncovered time from their own event time on until their length is used; an item banked before a
  *      revocation takes nothing after it. A refunded item takes nothing.
@@ -88,7 +89,7 @@ interface Window {
   end: number;
   status: "active" | "cancelled";
   last: number;
-  /** a recurring Stars charge: never a donor or receiver of a bonus, never reopened */
+  /** a recurring Stars charge: never a donor or receiver of a bonus, reopened only by itself */
   fixed?: boolean;
   /** created_at of the new/renewed events, for where a revocation's cut ends */
   reopenings: number[];
@@ -168,7 +169,8 @@ export function computeTimeline(ledger: LedgerEvent[]): TimelineResult {
         end: Math.max(e.at, e.expiresAt),
         status: "active" as const,
         last: e.at,
-        reopenings: [],
+        // a revocation before the charge does not touch it; one while it runs cuts it for good
+        reopenings: [e.at],
         fixed: true,
       }]
       : []

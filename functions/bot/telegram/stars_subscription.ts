@@ -44,6 +44,41 @@ export function pickSubscription(
   return subs.length === 1 ? { sub: subs[0] } : { choose: subs.map((s) => s.plan_code) };
 }
 
+/**
+ * Stops the renewal of the member's recurring Stars subscriptions that still renew (an admin /revoke:
+ * a member without access must not go on paying). Best effort per subscription: Telegram's refusal or
+ * outage is logged and counted, the revocation itself stands.
+ */
+export async function stopStarsRenewals(
+  deps: AppDeps,
+  ctx: BotContext,
+  userId: number,
+  subs: StarsSubscription[],
+): Promise<{ stopped: number; failed: number }> {
+  let stopped = 0, failed = 0;
+  for (const sub of subs.filter((s) => !s.canceled)) {
+    try {
+      await ctx.api.editUserStarSubscription(userId, sub.charge_id, true);
+    } catch (err) {
+      failed++;
+      deps.log.warn("could not stop a stars subscription's renewal", {
+        request_id: ctx.requestId,
+        user_id: userId,
+        plan: sub.plan_code,
+        error: err instanceof GrammyError ? err.description : String(err),
+      });
+      continue;
+    }
+    await deps.db.call("set_stars_subscription_canceled", {
+      p_telegram_user_id: userId,
+      p_canceled: true,
+      p_plan_code: sub.plan_code,
+    });
+    stopped++;
+  }
+  return { stopped, failed };
+}
+
 export function createStarsSubscriptionComposer(deps: AppDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const pm = composer.chatType("private");

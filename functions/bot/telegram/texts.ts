@@ -117,7 +117,8 @@ export interface Texts {
   adminUsage(command: string, usage: string): string;
   adminSync(p: { checked: number; expired: number; restored: number }): string;
   adminGranted(p: { userId: UserId; days: number; until: DateLike }): string;
-  adminRevoked(p: { userId: UserId; ended: number }): string;
+  /** `starsStopped`/`starsFailed`: recurring Stars subscriptions whose renewal /revoke stopped (or could not). */
+  adminRevoked(p: { userId: UserId; ended: number; starsStopped?: number; starsFailed?: number }): string;
   adminRefunded(p: { chargeId: string; userId?: UserId | null }): string;
   adminRefundFailed(p: { chargeId: string; reason: string }): string;
   /** Reasons for adminRefundFailed. */
@@ -441,10 +442,15 @@ const en: Texts = {
   adminGranted: ({ userId, days, until }) =>
     `Granted ${enDays(days)} to user ${userId}. Access until ${formatDate(until)}.`,
 
-  adminRevoked: ({ userId, ended }) =>
-    ended > 0
+  adminRevoked: ({ userId, ended, starsStopped = 0, starsFailed = 0 }) =>
+    (ended > 0
       ? `Access revoked for user ${userId}: ${ended} ${ended === 1 ? "subscription" : "subscriptions"} ended.`
-      : `User ${userId} had no active access; nothing changed.`,
+      : `User ${userId} had no active access; nothing changed.`) +
+    (starsStopped > 0 ? `\nTelegram Stars subscriptions no longer renewing: ${starsStopped}.` : "") +
+    (starsFailed > 0
+      ? `\nTelegram refused to stop the renewal of ${starsFailed} Telegram Stars ` +
+        `${starsFailed === 1 ? "subscription" : "subscriptions"} (see the logs).`
+      : ""),
 
   adminRefunded: ({ chargeId, userId }) =>
     `Refunded Stars payment ${chargeId}` + (userId != null ? ` of user ${userId}` : "") +
@@ -707,10 +713,14 @@ const ru: Texts = {
   adminGranted: ({ userId, days, until }) =>
     `Пользователю ${userId} выдано ${ruDays(days)}. Доступ до ${formatDate(until)}.`,
 
-  adminRevoked: ({ userId, ended }) =>
-    ended > 0
+  adminRevoked: ({ userId, ended, starsStopped = 0, starsFailed = 0 }) =>
+    (ended > 0
       ? `Доступ пользователя ${userId} отозван (завершено подписок: ${ended}).`
-      : `У пользователя ${userId} не было активного доступа, ничего не изменилось.`,
+      : `У пользователя ${userId} не было активного доступа, ничего не изменилось.`) +
+    (starsStopped > 0 ? `\nПодписок за звёзды Telegram больше не продлевается: ${starsStopped}.` : "") +
+    (starsFailed > 0
+      ? `\nTelegram не дал отключить продление подписок за звёзды: ${starsFailed} (подробности в логах).`
+      : ""),
 
   adminRefunded: ({ chargeId, userId }) =>
     `Платёж звёздами ${chargeId}` + (userId != null ? ` пользователя ${userId}` : "") +
