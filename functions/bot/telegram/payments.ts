@@ -8,7 +8,7 @@
 // successful_payment and becomes a window [paid_at, subscription_expiration_date] of the timeline.
 import { type Api, Composer, InlineKeyboard } from "grammy";
 import type { AppDeps } from "../app.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { drainOutbox } from "../outbox/drain.ts";
 import { errorMessage } from "../log.ts";
 import type { BotContext } from "./context.ts";
 import type { Texts } from "./texts.ts";
