@@ -1,6 +1,7 @@
 // The grammY bot: one instance per handler, initialised (getMe) lazily on the first update and cached.
 // Composers, in order: context (upsert the sender, texts) → chat members → Stars payments → admin →
-// user → Stars subscriptions (/cancel, /resume) → support relay (what is left of private messages: a /paysupport message, an admin's reply).
+// user → Stars subscriptions (/cancel, /resume) → support relay (what is left of private messages: a
+// /paysupport message, an admin's reply).
 //
 // Telegram redelivers an update until it gets a 2xx and holds back the later ones meanwhile, so only
 // what a redelivery can fix may fail the request: the database unreachable (503), a transaction that
