@@ -1,6 +1,7 @@
 // The access timeline against its reference model (tests/support/timeline_model.ts): random ledgers over
 // both rails (Tribute subscription events, products with and without purchase ids, refunds, Stars
-// payments and refunds, /grant, /revoke), delivered in random orders with duplicates, must store exactly
+// payments, recurring Stars charges (first and renewals), /cancel and /resume of those, Stars refunds,
+// /grant, /revoke), delivered in random orders with duplicates, must store exactly
 // the coverage the model computes, to the millisecond, and the same as when delivered in created_at
 // order. Deliveries go through the same SQL functions the doors call.
 import assert from "node:assert/strict";
@@ -29,6 +30,8 @@ type Draft =
   | { type: "tribute_product"; productId: number; purchaseId: number | null }
   | { type: "tribute_refund"; productId: number; purchaseId: number | null }
   | { type: "stars"; days: 30 | 90 }
+  | { type: "stars_recurring"; plan: "month" | "quarter"; expiresDays: number; first: boolean }
+  | { type: "stars_cancel"; canceled: boolean }
   | { type: "stars_refund" }
   | { type: "grant"; days: number }
   | { type: "revoke" };
@@ -70,7 +73,21 @@ const draftArb: fc.Arbitrary<Draft> = fc.oneof(
       days: fc.constantFrom(30 as const, 90 as const),
     }),
   },
-  { weight: 1, arbitrary: fc.constant({ type: "stars_refund" as const }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant("stars_recurring" as const),
+      plan: fc.constantFrom("month" as const, "quarter" as const),
+      // Telegram's period is 30 days; a renewal may come a little early or late, or already be past
+      expiresDays: fc.integer({ min: -1, max: 35 }),
+      first: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ type: fc.constant("stars_cancel" as const), canceled: fc.boolean() }),
+  },
+  { weight: 2, arbitrary: fc.constant({ type: "stars_refund" as const }) },
   {
     weight: 2,
     arbitrary: fc.record({ type: fc.constant("grant" as const), days: fc.integer({ min: 1, max: 20 }) }),
@@ -168,6 +185,29 @@ function build(h: { minutes: number[]; drafts: Draft[] }, now: number): Delivery
         });
         break;
       }
+      case "stars_recurring": {
+        const chargeId = `rcharge-${tag}`;
+        const expiresAt = at + d.expiresDays * DAY;
+        lastStars = { index: out.length, chargeId, at };
+        out.push({
+          event: { type: "stars_recurring", chargeId, at, expiresAt },
+          at,
+          call: (sql, user) =>
+            sql`select public.apply_star_subscription_payment(${user}, ${d.plan}, 1, 'XTR', ${`${chargeId}-${user}`},
+                                                              null, ${iso}, ${
+              new Date(expiresAt).toISOString()
+            },
+                                                              ${d.first})`,
+        });
+        break;
+      }
+      case "stars_cancel":
+        out.push({
+          event: { type: "stars_cancel", canceled: d.canceled, at },
+          at,
+          call: (sql, user) => sql`select public.set_stars_subscription_canceled(${user}, ${d.canceled})`,
+        });
+        break;
       case "stars_refund": {
         if (!lastStars) break; // nothing to refund yet: an admin cannot refund what was not paid
         const { chargeId, index, at: paidAt } = lastStars;

@@ -16,6 +16,8 @@ export type RpcName =
   | "user_timeline"
   | "stars_checkout_verdict"
   | "apply_star_payment"
+  | "apply_star_subscription_payment"
+  | "stars_subscriptions"
   | "find_star_payment"
   | "refund_star_payment"
   | "set_stars_subscription_canceled"

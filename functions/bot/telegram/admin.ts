@@ -8,6 +8,7 @@ import { broadcastMinutes } from "../outbox/paced.ts";
 import { errorMessage } from "../log.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";
+import { type StarsSubscription, stopStarsRenewals } from "./stars_subscription.ts";
 import { textCommand, textsCommand } from "./text_admin.ts";
 
 export const ADMIN_COMMANDS = [
@@ -286,16 +287,30 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     run("revoke", async (ctx, args) => {
       const userId = parseUserId(args[0]);
       if (userId === null || args.length !== 1) return usage(ctx, "revoke");
+      // recurring Stars subscriptions would go on charging a member without access: read them before
+      // the revocation ends their periods, stop their renewal after it
+      const stars = (await deps.db.call<StarsSubscription[] | null>("stars_subscriptions", {
+        p_telegram_user_id: userId,
+      })) ?? [];
       const r = await deps.db.call<{ ended: number }>("revoke_access", {
         p_telegram_user_id: userId,
         p_admin_id: ctx.from!.id,
         p_request_id: String(ctx.update.update_id),
       });
       deps.background(drainOutbox(deps, DRAIN_AFTER_REQUEST));
+      const renewals = await stopStarsRenewals(deps, ctx, userId, stars);
       return {
-        result: `revoked, ${r.ended} ended`,
+        result: `revoked, ${r.ended} ended` +
+          (renewals.stopped || renewals.failed
+            ? `; stars renewals stopped ${renewals.stopped}, failed ${renewals.failed}`
+            : ""),
         args: { user_id: userId },
-        reply: ctx.texts.adminRevoked({ userId, ended: r.ended }),
+        reply: ctx.texts.adminRevoked({
+          userId,
+          ended: r.ended,
+          starsStopped: renewals.stopped,
+          starsFailed: renewals.failed,
+        }),
       };
     }),
   );

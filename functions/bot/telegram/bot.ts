@@ -1,6 +1,7 @@
 // The grammY bot: one instance per handler, initialised (getMe) lazily on the first update and cached.
 // Composers, in order: context (upsert the sender, texts) → chat members → Stars payments → admin →
-// user → support relay (what is left of private messages: a /paysupport message, an admin's reply).
+// user → Stars subscriptions (/cancel, /resume) → support relay (what is left of private messages: a
+// /paysupport message, an admin's reply).
 //
 // Telegram redelivers an update until it gets a 2xx and holds back the later ones meanwhile, so only
 // what a redelivery can fix may fail the request: the database unreachable (503), a transaction that
@@ -18,6 +19,7 @@ import { type BotContext, contextMiddleware } from "./context.ts";
 import { checkUpdate, updateKind } from "./guard.ts";
 import { createMembersComposer } from "./members.ts";
 import { createPaymentsComposer } from "./payments.ts";
+import { createStarsSubscriptionComposer } from "./stars_subscription.ts";
 import { createSupportComposer } from "./support.ts";
 import { createTextStore } from "./text_store.ts";
 import { createUserComposer } from "./user.ts";
@@ -28,6 +30,8 @@ export const BOT_COMMANDS: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "start", description: "Welcome, your access and how to pay" },
     { command: "status", description: "Your access: until when, source, auto-renewal" },
     { command: "plans", description: "Plans and prices (Tribute, Telegram Stars)" },
+    { command: "cancel", description: "Stop the renewal of your Telegram Stars subscription" },
+    { command: "resume", description: "Turn the renewal of your Telegram Stars subscription back on" },
     { command: "paysupport", description: "Help with payments" },
     { command: "terms", description: "Terms of service" },
   ],
@@ -53,6 +57,8 @@ export const BOT_COMMANDS_RU: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "start", description: "Приветствие, ваш доступ и как оплатить" },
     { command: "status", description: "Ваш доступ: до какого числа, источник, автопродление" },
     { command: "plans", description: "Тарифы и цены (Tribute, звёзды Telegram)" },
+    { command: "cancel", description: "Отключить продление подписки за звёзды Telegram" },
+    { command: "resume", description: "Снова включить продление подписки за звёзды Telegram" },
     { command: "paysupport", description: "Помощь с оплатой" },
     { command: "terms", description: "Условия" },
   ],
@@ -94,6 +100,7 @@ export function createBot(
   bot.use(createPaymentsComposer(deps));
   bot.use(createAdminComposer(deps));
   bot.use(createUserComposer(deps));
+  bot.use(createStarsSubscriptionComposer(deps));
   bot.use(createSupportComposer(deps));
   return bot;
 }

@@ -29,6 +29,10 @@ export function statusText(t: Texts, s: UserSummary | null): string {
   if (s?.has_access) {
     const until = s.live_until ?? s.current?.expires_at ?? s.access_until;
     if (until) {
+      // a recurring Stars subscription says whether it renews (/cancel, /resume)
+      if (s.current?.provider === "telegram_stars" && s.current.kind === "subscription") {
+        return s.current.auto_renew ? t.statusStarsRenewing({ until }) : t.statusStarsCancelled({ until });
+      }
       return t.statusActive({ until, provider: s.current?.provider ?? "manual", autoRenew: s.auto_renew });
     }
   }
@@ -50,7 +54,14 @@ export function plansMessage(
   if (plans.length === 0) return { text: t.plansNone };
   const lines = [
     t.plansHeader,
-    ...plans.map((p) => t.planLine({ title: p.title, days: p.duration_days, starsPrice: p.stars_price })),
+    ...plans.map((p) =>
+      t.planLine({
+        title: p.title,
+        days: p.duration_days,
+        starsPrice: p.stars_price,
+        recurring: p.stars_recurring === true,
+      })
+    ),
   ];
   const keyboard = new InlineKeyboard();
   let buttons = 0;
