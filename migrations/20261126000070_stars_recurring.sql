@@ -78,23 +78,3 @@ begin
                             'until', v_latest.expires_at, 'auto_renew', not p_canceled);
 end $$;
 
--- A revocation at R cuts each window that runs at R; a Tribute subscription reopens with its next
--- new/renewed event. A recurring Stars charge is its own window: one that runs at R is cut for good, but
--- a charge made at or after R (a renewal, a new subscription) is new money and opens its own window,
--- as a one-off payment after R is banked in full. One line of public._recompute_access (migration 02)
--- changes: it is patched in place rather than copied, so the rest of the function stays whatever 02
--- (and later work on it) says; the migration fails loudly if that line is no longer there.
-do $patch$
-declare
-  v_def text := pg_get_functiondef('public._recompute_access(bigint,text,text,boolean)'::regprocedure);
-  v_old constant text := 'v_reopen := case when w_subject[i] is null then null else';
-  v_new constant text := 'v_reopen := case when w_subject[i] is null then (case when w_start[i] >= v_rev then w_start[i] end) else';
-begin
-  if position(v_new in v_def) > 0 then
-    return; -- already so
-  end if;
-  if position(v_old in v_def) = 0 then
-    raise exception 'stars_recurring: public._recompute_access no longer has "%"; update this migration', v_old;
-  end if;
-  execute replace(v_def, v_old, v_new);
-end $patch$;
