@@ -34,6 +34,8 @@ const SAMPLE_ARGS: Partial<Record<keyof Texts, unknown[]>> = {
   reminder: [{ msLeft: 3 * 86_400_000, until: UNTIL }],
   groupStatusSent: [{ name: "Ann" }],
   groupOpenBot: [{ name: "Ann", bot: "test_bot" }],
+  codeRedeemed: [{ days: 30, until: UNTIL }],
+  codeRateLimited: [{ until: UNTIL }],
 };
 
 /** Texts only admins (or Telegram's own UI) see: deliberately not editable. */
@@ -63,6 +65,9 @@ const NOT_EDITABLE = new Set<string>([
   "textTooLong",
   "textSaved",
   "textReset",
+  "adminCodeCreated",
+  "adminCodes",
+  "adminCodeOff",
 ]);
 
 function call(t: Texts, field: keyof Texts): string {

@@ -40,7 +40,11 @@ export type RpcName =
   | "open_support_thread"
   | "take_support_message"
   | "record_support_messages"
-  | "support_reply_target";
+  | "support_reply_target"
+  | "create_access_code"
+  | "redeem_access_code"
+  | "list_access_codes"
+  | "disable_access_code";
 
 export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */

@@ -5,6 +5,7 @@ import type { AppDeps } from "../app.ts";
 import { tributeTestReport } from "../jobs/checks.ts";
 import { drainOutbox } from "../jobs/scheduled.ts";
 import { errorMessage } from "../log.ts";
+import { codeNewCommand, codeOffCommand, codesCommand } from "./codes.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";
 import { textCommand, textsCommand } from "./text_admin.ts";
@@ -19,6 +20,9 @@ export const ADMIN_COMMANDS = [
   "refund",
   "text",
   "texts",
+  "code_new",
+  "codes",
+  "code_off",
 ] as const;
 export type AdminCommand = typeof ADMIN_COMMANDS[number];
 
@@ -32,6 +36,9 @@ export const ADMIN_USAGE: Record<AdminCommand, string> = {
   refund: "<telegram_payment_charge_id>",
   text: "<key> [en|ru] (as a reply to the new wording) · /text <key> reset [en|ru]",
   texts: "",
+  code_new: "<days> [max_uses (default 1)] [valid_days (default: no end)]",
+  codes: "",
+  code_off: "<CODE>",
 };
 
 const MAX_GRANT_DAYS = 3650;
@@ -297,6 +304,17 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
   // Editable texts (text_admin.ts): a refused text is answered with the allowed placeholders.
   pm.command("text", run("text", (ctx, args) => textCommand(deps, ctx, args, () => usage(ctx, "text"))));
   pm.command("texts", run("texts", (ctx) => textsCommand(deps, ctx)));
+
+  // Access codes and promo links (codes.ts).
+  pm.command(
+    "code_new",
+    run("code_new", (ctx, args) => codeNewCommand(deps, ctx, args, () => usage(ctx, "code_new"))),
+  );
+  pm.command("codes", run("codes", (ctx) => codesCommand(deps, ctx)));
+  pm.command(
+    "code_off",
+    run("code_off", (ctx, args) => codeOffCommand(deps, ctx, args, () => usage(ctx, "code_off"))),
+  );
 
   return composer;
 }

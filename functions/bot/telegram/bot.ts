@@ -37,6 +37,9 @@ export const BOT_COMMANDS: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "refund", description: "<charge_id> — refund a Stars payment" },
     { command: "text", description: "<key> [en|ru] — reply to a message to change a text; <key> reset" },
     { command: "texts", description: "Editable texts and their placeholders" },
+    { command: "code_new", description: "<days> [max_uses] [valid_days] — new access code and its link" },
+    { command: "codes", description: "Access codes: uses left, validity" },
+    { command: "code_off", description: "<CODE> — switch an access code off" },
   ],
 };
 
@@ -59,6 +62,9 @@ export const BOT_COMMANDS_RU: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "refund", description: "<charge_id> — вернуть платёж звёздами" },
     { command: "text", description: "<ключ> [en|ru] — ответом на сообщение изменить текст; <ключ> reset" },
     { command: "texts", description: "Редактируемые тексты и их плейсхолдеры" },
+    { command: "code_new", description: "<дни> [активаций] [дней_действия] — новый код доступа и ссылка" },
+    { command: "codes", description: "Коды доступа: осталось активаций, срок" },
+    { command: "code_off", description: "<КОД> — отключить код доступа" },
   ],
 };
 
