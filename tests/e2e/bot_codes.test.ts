@@ -177,6 +177,13 @@ Deno.test("codes: /start <code> banks the code's days on the timeline, queues th
     assert.ok(sentTexts(h, MEMBER).some((t) => t.includes("https://t.me/+fake")), "the invite was sent");
     assert.equal((await codeRow(h, code)).used, 1);
 
+    // /status and the admin's /user name the source
+    await send(h, from(MEMBER, "/status"));
+    assert.equal(lastText(h, MEMBER), en.statusActive({ until: until!, provider: "code", autoRenew: false }));
+    assert.match(lastText(h, MEMBER), /Source: Access code/);
+    await send(h, admin(`/user ${MEMBER}`));
+    assert.match(lastText(h, ADMIN_ID), /• Access code \(30 d, .*\): active/);
+
     // the same member again (another update): refused, nothing changes
     const before = await ledger(h);
     await send(h, from(MEMBER, `/start ${code}`));

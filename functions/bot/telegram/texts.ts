@@ -229,8 +229,9 @@ function rawAmount(amount: number | string | bigint, currency: string, minorNote
 }
 
 const PROVIDERS: Record<Lang, Record<string, string>> = {
-  en: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Manual grant" },
-  ru: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Ручная выдача" },
+  // `code`: not a provider column value but how an access code's item (manual, kind code) is shown
+  en: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Manual grant", code: "Access code" },
+  ru: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Ручная выдача", code: "Код доступа" },
 };
 
 const STATUSES: Record<Lang, Record<string, string>> = {
@@ -269,6 +270,8 @@ export function timelineLine(s: SubscriptionSummary, lang: Lang): string {
   // "Manual grant" already says what it is; other sources add the kind (Tribute subscription, ...)
   const what = s.provider === "manual" && s.kind === "grant"
     ? providerName(s.provider, lang)
+    : s.provider === "manual" && s.kind === "code"
+    ? providerName("code", lang)
     : `${providerName(s.provider, lang)} ${KINDS[lang][s.kind] ?? s.kind}`;
   const head = `• ${what}` +
     (s.days !== null

@@ -31,7 +31,9 @@ export function statusText(t: Texts, s: UserSummary | null): string {
   if (s?.has_access) {
     const until = s.live_until ?? s.current?.expires_at ?? s.access_until;
     if (until) {
-      return t.statusActive({ until, provider: s.current?.provider ?? "manual", autoRenew: s.auto_renew });
+      // an access code's item is stored as provider manual, kind code: shown as "Access code"
+      const provider = s.current?.kind === "code" ? "code" : s.current?.provider ?? "manual";
+      return t.statusActive({ until, provider, autoRenew: s.auto_renew });
     }
   }
   if (s?.access_until && new Date(s.access_until).getTime() <= Date.now()) {
