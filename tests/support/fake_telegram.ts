@@ -59,6 +59,8 @@ export interface FakeCall {
   token: string;
   body: Record<string, unknown>;
   at: number;
+  /** HTTP status the fake answered with (set once the answer is decided) */
+  status?: number;
 }
 
 export interface FakeFailure {
@@ -91,6 +93,8 @@ export interface FakeTelegram {
   callsOf(method: string): FakeCall[];
   /** The next `times` calls of `method` (or `"*"`: any method) answer with a Bot API error. */
   failNext(method: string, failure: FakeFailure, times?: number): void;
+  /** Drops the failures still queued by failNext (recorded calls stay). */
+  clearFailures(): void;
   /** Replace (merge into) what `getWebhookInfo` returns. */
   setWebhookInfo(info: FakeWebhookInfo): void;
   /** Override the success result of a method (until `reset`). */
@@ -429,6 +433,7 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
     for (const w of [...waiters]) w();
 
     if (opts.token !== undefined && token !== opts.token) {
+      call.status = 401;
       return json(401, { ok: false, error_code: 401, description: "Unauthorized" });
     }
 
@@ -441,6 +446,7 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
       }
       const payload: Record<string, unknown> = { ok: false, error_code: failure.status, description };
       if (failure.retry_after !== undefined) payload.parameters = { retry_after: failure.retry_after };
+      call.status = failure.status;
       return json(failure.status, payload);
     }
 
@@ -453,6 +459,7 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
     } else {
       result = success(method, body);
     }
+    call.status = 200;
     return json(200, { ok: true, result });
   }
 
@@ -465,6 +472,9 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
     calls,
     callsOf(method: string) {
       return calls.filter((c) => c.method === method);
+    },
+    clearFailures() {
+      failures.clear();
     },
     failNext(method: string, failure: FakeFailure, times = 1) {
       if (times <= 0) return;

@@ -52,6 +52,15 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/**
+ * How long one call may take, waiting for a connection included, before it counts as "the database is
+ * unavailable". Without a bound, a request in flight when Postgres stops answering (a frozen server, a
+ * dropped network path, a pool stuck on dead sockets) waits for TCP to give up: Tribute measured 16.8 s
+ * for a 503. Every SQL function we call is one short transaction (milliseconds), so 3 s is generous and
+ * keeps the 503 well inside Tribute's and Telegram's patience (the contract bound is 5 s).
+ */
+export const CALL_TIMEOUT_MS = 3_000;
+
 /** The database could not be reached: callers answer 503 so the sender retries later. */
 export class DbUnavailableError extends Error {
   override name = "DbUnavailableError";

@@ -174,12 +174,14 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
         active_by_provider: Record<string, number>;
         revenue_30d: Array<{ currency: string; amount: number }>;
         users_with_access?: number;
+        webhooks_failed_24h?: number;
       }>("subscription_stats");
       return {
         result: `users with access: ${s.users_with_access ?? "?"}`,
         reply: ctx.texts.adminStats({
           activeByProvider: s.active_by_provider ?? {},
           revenue30d: s.revenue_30d ?? [],
+          failed24h: Number(s.webhooks_failed_24h ?? 0),
         }),
       };
     }),

@@ -107,6 +107,8 @@ export interface Texts {
   adminStats(p: {
     activeByProvider: Record<string, number>;
     revenue30d: Array<{ currency: string; amount: number | string | bigint }>;
+    /** deliveries (Tribute webhooks, Telegram updates) journaled as failed in the last 24 h */
+    failed24h?: number;
   }): string;
   tributeTest(p: {
     webhookUrl?: string | null;
@@ -451,7 +453,7 @@ const en: Texts = {
     return lines.join("\n");
   },
 
-  adminStats: ({ activeByProvider, revenue30d }) => {
+  adminStats: ({ activeByProvider, revenue30d, failed24h }) => {
     const lines = ["Active subscriptions:"];
     const active = Object.entries(activeByProvider);
     if (active.length === 0) lines.push("• none");
@@ -459,6 +461,12 @@ const en: Texts = {
     lines.push("Revenue, last 30 days:");
     if (revenue30d.length === 0) lines.push("• none");
     for (const r of revenue30d) lines.push(`• ${rawAmount(r.amount, r.currency, "minor units")}`);
+    if (failed24h !== undefined) {
+      lines.push(
+        `Failed deliveries, last 24 h: ${failed24h}` +
+          (failed24h > 0 ? " (webhook_events where status = 'failed')" : ""),
+      );
+    }
     return lines.join("\n");
   },
 
@@ -711,7 +719,7 @@ const ru: Texts = {
     return lines.join("\n");
   },
 
-  adminStats: ({ activeByProvider, revenue30d }) => {
+  adminStats: ({ activeByProvider, revenue30d, failed24h }) => {
     const lines = ["Активные подписки:"];
     const active = Object.entries(activeByProvider);
     if (active.length === 0) lines.push("• нет");
@@ -719,6 +727,12 @@ const ru: Texts = {
     lines.push("Выручка за 30 дней:");
     if (revenue30d.length === 0) lines.push("• нет");
     for (const r of revenue30d) lines.push(`• ${rawAmount(r.amount, r.currency, "в минимальных единицах")}`);
+    if (failed24h !== undefined) {
+      lines.push(
+        `Неудачные доставки за 24 ч: ${failed24h}` +
+          (failed24h > 0 ? " (webhook_events, status = 'failed')" : ""),
+      );
+    }
     return lines.join("\n");
   },
 
