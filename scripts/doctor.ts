@@ -180,7 +180,9 @@ export async function runDoctor(given: Record<string, string | undefined>): Prom
       name: "env",
       ok: true,
       detail:
-        `config parses (admins: ${config.adminIds.length}, paid chat: ${config.paidChatId ?? "not set"}, ` +
+        `config parses (admins: ${config.adminIds.length}, paid chats: ${
+          config.paidChatIds.join(", ") || "not set"
+        }, ` +
         `database: ${config.db.kind})`,
     });
   } catch (err) {

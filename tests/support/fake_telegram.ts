@@ -61,6 +61,8 @@ export interface FakeCall {
   at: number;
   /** HTTP status the fake answered with (set once the answer is decided) */
   status?: number;
+  /** performance.now() when the call arrived (sub-millisecond; for rate measurements) */
+  t: number;
 }
 
 export interface FakeFailure {
@@ -303,6 +305,9 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
           message_id: num(body.message_id, messageId),
           edit_date: nowSec(),
         };
+      case "copyMessage":
+        // Telegram answers a MessageId, not a Message
+        return { message_id: ++messageId };
       case "createInvoiceLink":
         return `https://t.me/$fakeinvoice${++linkCounter}`;
       case "createChatInviteLink": {
@@ -428,7 +433,7 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
     const token = decodeURIComponent(match[1]);
     const method = match[2];
     const body = await readBody(req);
-    const call: FakeCall = { method, token, body, at: Date.now() };
+    const call: FakeCall = { method, token, body, at: Date.now(), t: performance.now() };
     calls.push(call);
     for (const w of [...waiters]) w();
 
@@ -590,14 +595,25 @@ function incomingMessage(
   } as Message & Update.NonChannel;
 }
 
-/** A text message from a user (private chat unless `chatId` says otherwise); "/cmd" gets a bot_command entity. */
+/**
+ * A text message from a user (private chat unless `chatId` says otherwise); "/cmd" gets a bot_command
+ * entity. `replyTo`: the message it answers (e.g. a photo for /broadcast), merged over a default one.
+ */
 export function messageUpdate(opts: {
   updateId?: number;
   from: FakeFrom;
   text: string;
   chatId?: number;
+  messageId?: number;
+  replyTo?: Partial<Message>;
 }): Update {
   const extra: Partial<Message> = { text: opts.text };
+  if (opts.messageId !== undefined) extra.message_id = opts.messageId;
+  if (opts.replyTo) {
+    extra.reply_to_message = incomingMessage(opts.from, opts.chatId, opts.replyTo) as
+      & Message.CommonMessage
+      & Message["reply_to_message"];
+  }
   if (opts.text.startsWith("/")) {
     const m = opts.text.match(/^\/\S*/);
     const length = m ? m[0].length : 1;

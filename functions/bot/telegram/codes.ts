@@ -8,7 +8,7 @@
 // atomically, validity, the wrong-code rate limit) is public.redeem_access_code; the invite comes from the
 // timeline recompute through the outbox, as for /grant.
 import type { AppDeps } from "../app.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { drainOutbox } from "../outbox/drain.ts";
 import type { BotContext } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";
 import type { AdminOutcome } from "./text_admin.ts";

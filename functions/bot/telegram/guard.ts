@@ -28,7 +28,10 @@ const successfulPayment = z.looseObject({
   // the ledger refuses negative amounts; Stars payments are at least 1
   total_amount: z.number().int().positive(),
   invoice_payload: z.string().max(1024),
-  telegram_payment_charge_id: z.string().min(1).max(256),
+  // the key of a payment and of its refund: stored exactly as Telegram sent it, so it must be printable
+  // text that survives the trip (no control characters, no lone surrogate that UTF-8 would replace)
+  telegram_payment_charge_id: z.string().min(1).max(256).regex(/^[^\p{Cc}]+$/u, "must be printable text")
+    .refine((s) => s.isWellFormed(), "must be well-formed Unicode"),
   provider_payment_charge_id: z.string().max(256).optional(),
   is_recurring: z.boolean().optional(),
   subscription_expiration_date: z.number().int().nonnegative().optional(),

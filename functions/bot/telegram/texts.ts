@@ -133,6 +133,20 @@ export interface Texts {
   textTooLong(p: { key: string; max: number }): string;
   textSaved(p: { key: string; lang: string; preview: string }): string;
   textReset(p: { key: string; lang: string; removed: boolean }): string;
+  /** /broadcast sent without replying to the message to broadcast. */
+  broadcastNeedsReply: string;
+  /** The draft: audience and its size; the buttons below confirm or cancel. */
+  broadcastConfirm(p: { id: number; audience: string; size: number }): string;
+  broadcastEmpty(p: { audience: string }): string;
+  buttonBroadcastSend(size: number): string;
+  buttonBroadcastCancel: string;
+  broadcastQueued(p: { id: number; recipients: number; perSecond: number; minutes: number }): string;
+  broadcastAlreadyConfirmed(id: number): string;
+  broadcastCancelled(p: { id: number; skipped: number }): string;
+  broadcastAlreadyCancelled(id: number): string;
+  broadcastFinished(id: number): string;
+  broadcastNotFound(id?: number | null): string;
+  broadcastStatus(p: BroadcastStatusView): string;
   /** Access codes (/start <CODE>): redeemed, with the end of the access now held. */
   codeRedeemed(p: { days: number; until: DateLike }): string;
   codeAlreadyUsed: string;
@@ -150,6 +164,20 @@ export interface Texts {
   adminCodeOff(
     p: { code: string; status: "off" | "already_off" | "unknown"; used?: number; maxUses?: number },
   ): string;
+}
+
+/** What /broadcast_status shows (public.broadcast_status). */
+export interface BroadcastStatusView {
+  id: number;
+  audience: string;
+  status: string;
+  total: number;
+  sent: number;
+  failed: number;
+  blocked: number;
+  cancelled: number;
+  left: number;
+  createdAt: DateLike;
 }
 
 /** One access code as /code_new and /codes show it. */
@@ -286,6 +314,15 @@ export function timelineLine(s: SubscriptionSummary, lang: Lang): string {
     : (ru ? "не покрывает ничего" : "covers nothing");
   return `${head}\n   ${covered}`;
 }
+const AUDIENCES: Record<Lang, Record<string, string>> = {
+  en: { active: "members with access", expired: "former members", all: "everyone who wrote to the bot" },
+  ru: { active: "участники с доступом", expired: "бывшие участники", all: "все, кто писал боту" },
+};
+
+const BROADCAST_STATES: Record<Lang, Record<string, string>> = {
+  en: { draft: "waiting for confirmation", sending: "sending", done: "done", cancelled: "cancelled" },
+  ru: { draft: "ждёт подтверждения", sending: "отправляется", done: "завершена", cancelled: "отменена" },
+};
 
 /** Display name of a provider code in a language (unknown codes are shown as is). */
 export function providerName(provider: string, lang: Lang = "en"): string {
@@ -536,6 +573,48 @@ const en: Texts = {
     removed
       ? `"${key}" (${lang}) is back to the built-in text.`
       : `"${key}" (${lang}) had no override; nothing changed.`,
+  broadcastNeedsReply: "Reply to the message you want to send with /broadcast active, /broadcast expired " +
+    "or /broadcast all. Text, photos, videos and files are copied as they are.",
+
+  broadcastConfirm: ({ id, audience, size }) =>
+    `Broadcast #${id} to ${AUDIENCES.en[audience] ?? audience}: ${size} ${
+      size === 1 ? "recipient" : "recipients"
+    }. Send it?`,
+
+  broadcastEmpty: ({ audience }) => `Nobody to send to: no ${AUDIENCES.en[audience] ?? audience} right now.`,
+
+  buttonBroadcastSend: (size) => `✅ Send to ${size}`,
+
+  buttonBroadcastCancel: "✖️ Cancel",
+
+  broadcastQueued: ({ id, recipients, perSecond, minutes }) =>
+    `Broadcast #${id} confirmed: ${recipients} ${recipients === 1 ? "message" : "messages"} queued. ` +
+    `Sending starts within a minute at up to ${perSecond} per second (about ${minutes} min).\n` +
+    `/broadcast_status ${id} shows the progress, /broadcast_cancel ${id} stops it.`,
+
+  broadcastAlreadyConfirmed: (id) => `Broadcast #${id} is already confirmed; nothing was queued twice.`,
+
+  broadcastCancelled: ({ id, skipped }) =>
+    `Broadcast #${id} cancelled` +
+    (skipped > 0 ? `: ${skipped} unsent ${skipped === 1 ? "message" : "messages"} dropped.` : "."),
+
+  broadcastAlreadyCancelled: (id) => `Broadcast #${id} was already cancelled.`,
+
+  broadcastFinished: (id) => `Broadcast #${id} has already been sent to everyone; nothing to cancel.`,
+
+  broadcastNotFound: (id) => id != null ? `Broadcast #${id} not found.` : "No broadcasts yet.",
+
+  broadcastStatus: ({ id, audience, status, total, sent, failed, blocked, cancelled, left, createdAt }) =>
+    [
+      `Broadcast #${id} to ${AUDIENCES.en[audience] ?? audience} (${formatDate(createdAt)}): ` +
+      `${BROADCAST_STATES.en[status] ?? status}`,
+      `Recipients: ${total}`,
+      `Sent: ${sent}`,
+      `Failed: ${failed}`,
+      `Blocked the bot: ${blocked}`,
+      ...(cancelled > 0 ? [`Cancelled: ${cancelled}`] : []),
+      `Left: ${left}`,
+    ].join("\n"),
 
   adminCodeCreated: ({ code, link, days, maxUses, validUntil }) =>
     `Code ${code} created: ${enDays(days)} of access, ${maxUses} ${maxUses === 1 ? "use" : "uses"}, ` +
@@ -802,6 +881,51 @@ const ru: Texts = {
     removed
       ? `«${key}» (${lang}) снова использует встроенный текст.`
       : `У «${key}» (${lang}) не было изменений; ничего не поменялось.`,
+  broadcastNeedsReply: "Ответьте на сообщение, которое нужно разослать, командой /broadcast active, " +
+    "/broadcast expired или /broadcast all. Текст, фото, видео и файлы копируются как есть.",
+
+  broadcastConfirm: ({ id, audience, size }) =>
+    `Рассылка №${id}, получатели — ${AUDIENCES.ru[audience] ?? audience}: ${size} ${
+      ruPlural(size, "человек", "человека", "человек")
+    }. Отправить?`,
+
+  broadcastEmpty: ({ audience }) =>
+    `Отправлять некому: сейчас нет получателей (${AUDIENCES.ru[audience] ?? audience}).`,
+
+  buttonBroadcastSend: (size) => `✅ Отправить ${size}`,
+
+  buttonBroadcastCancel: "✖️ Отмена",
+
+  broadcastQueued: ({ id, recipients, perSecond, minutes }) =>
+    `Рассылка №${id} подтверждена: в очереди ${recipients} ${
+      ruPlural(recipients, "сообщение", "сообщения", "сообщений")
+    }. ` +
+    `Отправка начнётся в течение минуты, до ${perSecond} в секунду (примерно ${minutes} мин).\n` +
+    `/broadcast_status ${id} — ход рассылки, /broadcast_cancel ${id} — остановить.`,
+
+  broadcastAlreadyConfirmed: (id) =>
+    `Рассылка №${id} уже подтверждена; повторно ничего не поставлено в очередь.`,
+
+  broadcastCancelled: ({ id, skipped }) =>
+    `Рассылка №${id} отменена` + (skipped > 0 ? `: не отправлено и снято с очереди — ${skipped}.` : "."),
+
+  broadcastAlreadyCancelled: (id) => `Рассылка №${id} уже отменена.`,
+
+  broadcastFinished: (id) => `Рассылка №${id} уже отправлена всем; отменять нечего.`,
+
+  broadcastNotFound: (id) => id != null ? `Рассылка №${id} не найдена.` : "Рассылок ещё не было.",
+
+  broadcastStatus: ({ id, audience, status, total, sent, failed, blocked, cancelled, left, createdAt }) =>
+    [
+      `Рассылка №${id}, получатели — ${AUDIENCES.ru[audience] ?? audience} (${formatDate(createdAt)}): ` +
+      `${BROADCAST_STATES.ru[status] ?? status}`,
+      `Получателей: ${total}`,
+      `Отправлено: ${sent}`,
+      `Ошибки: ${failed}`,
+      `Заблокировали бота: ${blocked}`,
+      ...(cancelled > 0 ? [`Отменено: ${cancelled}`] : []),
+      `Осталось: ${left}`,
+    ].join("\n"),
 
   adminCodeCreated: ({ code, link, days, maxUses, validUntil }) =>
     `Код ${code} создан: ${ruDays(days)} доступа, ${maxUses} ${

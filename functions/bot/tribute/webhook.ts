@@ -1,7 +1,7 @@
 import type { AppDeps } from "../app.ts";
 import { json, parseJsonBody } from "../http.ts";
 import { isDeterministicDbError, recordFailedDelivery } from "../journal.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { drainOutbox } from "../outbox/drain.ts";
 import { parseTributeEvent } from "./events.ts";
 import { verifyTributeSignature } from "./signature.ts";
 
