@@ -18,6 +18,7 @@ create table public.broadcasts (
   created_at         timestamptz not null default now(),
   confirmed_at       timestamptz null,
   cancelled_at       timestamptz null,
+  cancelled_by       bigint null,          -- the admin who stopped it (null: stopped by the drain)
   unique (from_chat_id, command_message_id)
 );
 comment on table public.broadcasts is 'Admin broadcasts: draft → sending (outbox rows of kind copy) → cancelled; "done" is derived.';
@@ -155,7 +156,7 @@ begin
    where broadcast_id = v_b.id
      and (status = 'pending' or (status = 'sending' and locked_until < now()));
   get diagnostics v_n = row_count;
-  update public.broadcasts set status = 'cancelled', cancelled_at = now() where id = v_b.id;
+  update public.broadcasts set status = 'cancelled', cancelled_at = now(), cancelled_by = p_admin_id where id = v_b.id;
   return jsonb_build_object('status', 'cancelled', 'id', v_b.id, 'was', v_b.status, 'skipped', v_n);
 end $$;
 
