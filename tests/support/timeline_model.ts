@@ -13,7 +13,7 @@
  *   3. A revocation at R cuts every window from R until that subscription's next new/renewed event at or
  *      after R (forever without one). A recurring Stars charge's window that runs at R is cut for good; a
  *      charge at or after R is untouched (its own payment "reopens" it).
- *   4. Banked items (products mapped to plans, Stars payments, grants, bonuses), in event-time order, take
+ *   4. Banked items (products mapped to plans, Stars payments, grants, access codes, bonuses), in event-time order, take
  *      uncovered time from their own event time on until their length is used; an item banked before a
  *      revocation takes nothing after it. A refunded item takes nothing.
  */
@@ -46,6 +46,8 @@ export type LedgerEvent =
   | { type: "stars_cancel"; canceled: boolean; at: number }
   | { type: "stars_refund"; chargeId: string }
   | { type: "grant"; requestId: string; at: number; days: number }
+  /** an access code redeemed at `at` (a member redeems a code once) */
+  | { type: "code"; code: string; at: number; days: number }
   | { type: "revoke"; requestId: string; at: number };
 
 export type Range = [number, number];
@@ -225,6 +227,9 @@ export function computeTimeline(ledger: LedgerEvent[]): TimelineResult {
     if (e.type === "stars") banked.push({ key: e.chargeId, at: e.at, length: e.days * DAY, refunded: false });
     if (e.type === "grant") {
       banked.push({ key: `grant:${e.requestId}`, at: e.at, length: e.days * DAY, refunded: false });
+    }
+    if (e.type === "code") {
+      banked.push({ key: `code:${e.code}`, at: e.at, length: e.days * DAY, refunded: false });
     }
   }
   banked.push(...purchases.values());

@@ -44,6 +44,8 @@ const SAMPLE_ARGS: Partial<Record<keyof Texts, unknown[]>> = {
   reminder: [{ msLeft: 3 * 86_400_000, until: UNTIL }],
   groupStatusSent: [{ name: "Ann" }],
   groupOpenBot: [{ name: "Ann", bot: "test_bot" }],
+  codeRedeemed: [{ days: 30, until: UNTIL }],
+  codeRateLimited: [{ until: UNTIL }],
 };
 
 /** Texts only admins (or Telegram's own UI) see: deliberately not editable. */
@@ -86,6 +88,10 @@ const NOT_EDITABLE = new Set<string>([
   "broadcastFinished",
   "broadcastNotFound",
   "broadcastStatus",
+  // access codes: the admin's side (/code_new, /codes, /code_off)
+  "adminCodeCreated",
+  "adminCodes",
+  "adminCodeOff",
 ]);
 
 function call(t: Texts, field: keyof Texts): string {

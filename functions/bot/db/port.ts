@@ -50,7 +50,11 @@ export type RpcName =
   | "create_broadcast"
   | "confirm_broadcast"
   | "cancel_broadcast"
-  | "broadcast_status";
+  | "broadcast_status"
+  | "create_access_code"
+  | "redeem_access_code"
+  | "list_access_codes"
+  | "disable_access_code";
 
 export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */

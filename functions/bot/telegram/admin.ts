@@ -6,6 +6,7 @@ import { tributeTestReport } from "../jobs/checks.ts";
 import { drainOutbox } from "../outbox/drain.ts";
 import { broadcastMinutes } from "../outbox/paced.ts";
 import { errorMessage } from "../log.ts";
+import { codeNewCommand, codeOffCommand, codesCommand } from "./codes.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";
 import { type StarsSubscription, stopStarsRenewals } from "./stars_subscription.ts";
@@ -24,6 +25,9 @@ export const ADMIN_COMMANDS = [
   "broadcast",
   "broadcast_status",
   "broadcast_cancel",
+  "code_new",
+  "codes",
+  "code_off",
 ] as const;
 export type AdminCommand = typeof ADMIN_COMMANDS[number];
 /** The broadcast prompt's buttons, recorded like commands. */
@@ -42,6 +46,9 @@ export const ADMIN_USAGE: Record<AdminCommand, string> = {
   broadcast: "active|expired|all",
   broadcast_status: "[broadcast_id]",
   broadcast_cancel: "[broadcast_id]",
+  code_new: "<days> [max_uses (default 1)] [valid_days (default: no end)]",
+  codes: "",
+  code_off: "<CODE>",
 };
 
 export const BROADCAST_AUDIENCES = ["active", "expired", "all"] as const;
@@ -491,6 +498,17 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
       );
     }
   });
+
+  // Access codes and promo links (codes.ts).
+  pm.command(
+    "code_new",
+    run("code_new", (ctx, args) => codeNewCommand(deps, ctx, args, () => usage(ctx, "code_new"))),
+  );
+  pm.command("codes", run("codes", (ctx) => codesCommand(deps, ctx)));
+  pm.command(
+    "code_off",
+    run("code_off", (ctx, args) => codeOffCommand(deps, ctx, args, () => usage(ctx, "code_off"))),
+  );
 
   return composer;
 }

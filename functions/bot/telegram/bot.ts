@@ -48,6 +48,9 @@ export const BOT_COMMANDS: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "broadcast", description: "active|expired|all — as a reply: send that message to users" },
     { command: "broadcast_status", description: "[id] — sent / failed / blocked / left of a broadcast" },
     { command: "broadcast_cancel", description: "[id] — stop a broadcast: what is not sent yet is dropped" },
+    { command: "code_new", description: "<days> [max_uses] [valid_days] — new access code and its link" },
+    { command: "codes", description: "Access codes: uses left, validity" },
+    { command: "code_off", description: "<CODE> — switch an access code off" },
   ],
 };
 
@@ -75,6 +78,9 @@ export const BOT_COMMANDS_RU: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "broadcast", description: "active|expired|all — ответом: разослать это сообщение" },
     { command: "broadcast_status", description: "[id] — отправлено / ошибки / блок / осталось" },
     { command: "broadcast_cancel", description: "[id] — остановить рассылку, неотправленное снять" },
+    { command: "code_new", description: "<дни> [активаций] [дней_действия] — новый код доступа и ссылка" },
+    { command: "codes", description: "Коды доступа: осталось активаций, срок" },
+    { command: "code_off", description: "<КОД> — отключить код доступа" },
   ],
 };
 

@@ -169,6 +169,23 @@ export interface Texts {
   broadcastFinished(id: number): string;
   broadcastNotFound(id?: number | null): string;
   broadcastStatus(p: BroadcastStatusView): string;
+  /** Access codes (/start <CODE>): redeemed, with the end of the access now held. */
+  codeRedeemed(p: { days: number; until: DateLike }): string;
+  codeAlreadyUsed: string;
+  codeUnknown: string;
+  codeExpired: string;
+  codeExhausted: string;
+  codeOff: string;
+  /** Too many unknown codes within an hour: try again after `until`. */
+  codeRateLimited(p: { until: DateLike }): string;
+  /** /code_new: the code and its deep link. */
+  adminCodeCreated(p: AccessCodeSummary): string;
+  /** /codes: the newest codes (`total`: how many exist). */
+  adminCodes(p: { total: number; codes: AccessCodeSummary[] }): string;
+  /** /code_off. */
+  adminCodeOff(
+    p: { code: string; status: "off" | "already_off" | "unknown"; used?: number; maxUses?: number },
+  ): string;
 }
 
 /** What /broadcast_status shows (public.broadcast_status). */
@@ -183,6 +200,18 @@ export interface BroadcastStatusView {
   cancelled: number;
   left: number;
   createdAt: DateLike;
+}
+
+/** One access code as /code_new and /codes show it. */
+export interface AccessCodeSummary {
+  code: string;
+  link: string;
+  days: number;
+  used: number;
+  maxUses: number;
+  validUntil: DateLike | null;
+  /** active · off · expired · exhausted */
+  state: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -256,13 +285,19 @@ function rawAmount(amount: number | string | bigint, currency: string, minorNote
 }
 
 const PROVIDERS: Record<Lang, Record<string, string>> = {
-  en: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Manual grant" },
-  ru: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Ручная выдача" },
+  // `code`: not a provider column value but how an access code's item (manual, kind code) is shown
+  en: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Manual grant", code: "Access code" },
+  ru: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Ручная выдача", code: "Код доступа" },
 };
 
 const STATUSES: Record<Lang, Record<string, string>> = {
   en: { active: "active", cancelled: "cancelled", expired: "expired", refunded: "refunded" },
   ru: { active: "активна", cancelled: "отменена", expired: "истекла", refunded: "возвращена" },
+};
+
+const CODE_STATES: Record<Lang, Record<string, string>> = {
+  en: { active: "active", off: "off", expired: "expired", exhausted: "used up" },
+  ru: { active: "действует", off: "отключён", expired: "истёк", exhausted: "исчерпан" },
 };
 
 const KINDS: Record<Lang, Record<string, string>> = {
@@ -291,6 +326,8 @@ export function timelineLine(s: SubscriptionSummary, lang: Lang): string {
   // "Manual grant" already says what it is; other sources add the kind (Tribute subscription, ...)
   const what = s.provider === "manual" && s.kind === "grant"
     ? providerName(s.provider, lang)
+    : s.provider === "manual" && s.kind === "code"
+    ? providerName("code", lang)
     : `${providerName(s.provider, lang)} ${KINDS[lang][s.kind] ?? s.kind}`;
   const head = `• ${what}` +
     (s.days !== null
@@ -473,6 +510,22 @@ const en: Texts = {
 
   notAdmin: "Sorry, this command is only for administrators.",
 
+  codeRedeemed: ({ days, until }) =>
+    `🎟 Code accepted: +${enDays(days)} of access. Your access lasts until ${formatDate(until)}.`,
+
+  codeAlreadyUsed: "You have already used this code; each code works once per person.",
+
+  codeUnknown: "There is no such code; please check it and try again.",
+
+  codeExpired: "This code has expired and can no longer be used.",
+
+  codeExhausted: "This code has already been used as many times as it allows.",
+
+  codeOff: "This code has been switched off and can no longer be used.",
+
+  codeRateLimited: ({ until }) =>
+    `Too many wrong codes: please wait and try again after ${formatDate(until)}.`,
+
   adminUsage: (command, usage) => `Usage: /${command.replace(/^\//, "")} ${usage}`.trimEnd(),
 
   adminSync: ({ checked, expired, restored }) =>
@@ -641,6 +694,32 @@ const en: Texts = {
       ...(cancelled > 0 ? [`Cancelled: ${cancelled}`] : []),
       `Left: ${left}`,
     ].join("\n"),
+
+  adminCodeCreated: ({ code, link, days, maxUses, validUntil }) =>
+    `Code ${code} created: ${enDays(days)} of access, ${maxUses} ${maxUses === 1 ? "use" : "uses"}, ` +
+    (validUntil ? `valid until ${formatDate(validUntil)}` : "no end date") + `.\nLink: ${link}`,
+
+  adminCodes: ({ total, codes }) => {
+    if (total === 0) return "No access codes yet. Create one: /code_new <days> [max_uses] [valid_days]";
+    const lines = [`Access codes (${total}):`];
+    for (const c of codes) {
+      lines.push(
+        `• ${c.code} — ${enDays(c.days)} · ${c.maxUses - c.used} of ${c.maxUses} uses left · ` +
+          (c.validUntil ? `until ${formatDate(c.validUntil)}` : "no end date") +
+          ` · ${CODE_STATES.en[c.state] ?? c.state}`,
+      );
+      if (c.state === "active") lines.push(`   ${c.link}`);
+    }
+    if (codes.length < total) lines.push(`(the newest ${codes.length} of ${total})`);
+    return lines.join("\n");
+  },
+
+  adminCodeOff: ({ code, status, used, maxUses }) =>
+    status === "off"
+      ? `Code ${code} is switched off (${used ?? 0} of ${maxUses ?? 0} uses made). Access it gave stays.`
+      : status === "already_off"
+      ? `Code ${code} was already switched off; nothing changed.`
+      : `There is no code ${code}.`,
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -791,6 +870,22 @@ const ru: Texts = {
   buttonOpenBot: "Открыть бота",
 
   notAdmin: "Извините, эта команда только для администраторов.",
+
+  codeRedeemed: ({ days, until }) =>
+    `🎟 Код принят: +${ruDays(days)} доступа. Доступ действует до ${formatDate(until)}.`,
+
+  codeAlreadyUsed: "Вы уже использовали этот код: каждый код действует один раз для одного человека.",
+
+  codeUnknown: "Такого кода нет: проверьте его и попробуйте ещё раз.",
+
+  codeExpired: "Срок действия этого кода истёк, использовать его больше нельзя.",
+
+  codeExhausted: "Этот код уже использован максимальное число раз.",
+
+  codeOff: "Этот код отключён, использовать его больше нельзя.",
+
+  codeRateLimited: ({ until }) =>
+    `Слишком много неверных кодов: подождите и попробуйте снова после ${formatDate(until)}.`,
 
   adminUsage: (command, usage) => `Использование: /${command.replace(/^\//, "")} ${usage}`.trimEnd(),
 
@@ -962,6 +1057,36 @@ const ru: Texts = {
       ...(cancelled > 0 ? [`Отменено: ${cancelled}`] : []),
       `Осталось: ${left}`,
     ].join("\n"),
+
+  adminCodeCreated: ({ code, link, days, maxUses, validUntil }) =>
+    `Код ${code} создан: ${ruDays(days)} доступа, ${maxUses} ${
+      ruPlural(maxUses, "активация", "активации", "активаций")
+    }, ` +
+    (validUntil ? `действует до ${formatDate(validUntil)}` : "без срока") + `.\nСсылка: ${link}`,
+
+  adminCodes: ({ total, codes }) => {
+    if (total === 0) return "Кодов доступа пока нет. Создать: /code_new <дни> [активаций] [дней_действия]";
+    const lines = [`Коды доступа (${total}):`];
+    for (const c of codes) {
+      lines.push(
+        `• ${c.code} — ${ruDays(c.days)} · осталось ${c.maxUses - c.used} из ${c.maxUses} · ` +
+          (c.validUntil ? `до ${formatDate(c.validUntil)}` : "без срока") +
+          ` · ${CODE_STATES.ru[c.state] ?? c.state}`,
+      );
+      if (c.state === "active") lines.push(`   ${c.link}`);
+    }
+    if (codes.length < total) lines.push(`(показаны ${codes.length} новейших из ${total})`);
+    return lines.join("\n");
+  },
+
+  adminCodeOff: ({ code, status, used, maxUses }) =>
+    status === "off"
+      ? `Код ${code} отключён (использован ${used ?? 0} из ${
+        maxUses ?? 0
+      }). Выданный по нему доступ сохраняется.`
+      : status === "already_off"
+      ? `Код ${code} уже был отключён; ничего не изменилось.`
+      : `Кода ${code} нет.`,
 };
 
 export const texts: Record<Lang, Texts> = { en, ru };
@@ -1141,6 +1266,21 @@ export const TEXT_SPECS: Record<string, TextSpec> = {
   ),
   button_open_bot: spec("buttonOpenBot", {}, undefined, 64),
   not_admin: spec("notAdmin"),
+  code_redeemed: spec(
+    "codeRedeemed",
+    { until: REQUIRED, days: OPTIONAL },
+    (lang, p) => ({ until: formatDate(p.until), days: days(lang, p.days) }),
+  ),
+  code_already_used: spec("codeAlreadyUsed"),
+  code_unknown: spec("codeUnknown"),
+  code_expired: spec("codeExpired"),
+  code_exhausted: spec("codeExhausted"),
+  code_off: spec("codeOff"),
+  code_rate_limited: spec(
+    "codeRateLimited",
+    { until: REQUIRED },
+    (_l, p) => ({ until: formatDate(p.until) }),
+  ),
 };
 
 /** `{until}* {source}`: a key's placeholders as /texts and refusals show them (* = required). */
