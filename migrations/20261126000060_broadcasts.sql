@@ -279,13 +279,17 @@ begin
                             'late_ms', v_pace.margin_ms / 2);
 end $$;
 
--- A claimed row given back untouched (its slot was missed, or Telegram asked every drain to wait):
--- due again at once, and the attempt does not count.
-create or replace function public.release_outbox(p_id bigint)
-returns void language sql set search_path = '' as $$
-  update public.outbox
-     set status = 'pending', attempts = greatest(attempts - 1, 0), locked_until = null, next_attempt_at = now()
-   where id = p_id and status = 'sending'
+-- Claimed rows given back untouched (their slots were missed, or Telegram asked every drain to
+-- wait): due again at once, and the attempt does not count. Returns how many were given back.
+create or replace function public.release_outbox(p_ids bigint[])
+returns int language sql set search_path = '' as $$
+  with released as (
+    update public.outbox
+       set status = 'pending', attempts = greatest(attempts - 1, 0), locked_until = null, next_attempt_at = now()
+     where id = any (p_ids) and status = 'sending'
+    returning 1
+  )
+  select count(*)::int from released
 $$;
 
 -- Telegram answered 429 retry_after: no drain gets a broadcast slot before then.
@@ -300,9 +304,9 @@ end $$;
 
 revoke all on function public._broadcast_audience(text), public.create_broadcast(bigint, bigint, bigint, text, bigint),
   public.confirm_broadcast(bigint, bigint), public.cancel_broadcast(bigint, bigint), public.broadcast_status(bigint),
-  public.claim_broadcast(int, int, int), public.release_outbox(bigint), public.pause_broadcasts(int)
+  public.claim_broadcast(int, int, int), public.release_outbox(bigint[]), public.pause_broadcasts(int)
   from public, anon, authenticated;
 grant execute on function public._broadcast_audience(text), public.create_broadcast(bigint, bigint, bigint, text, bigint),
   public.confirm_broadcast(bigint, bigint), public.cancel_broadcast(bigint, bigint), public.broadcast_status(bigint),
-  public.claim_broadcast(int, int, int), public.release_outbox(bigint), public.pause_broadcasts(int)
+  public.claim_broadcast(int, int, int), public.release_outbox(bigint[]), public.pause_broadcasts(int)
   to service_role;
