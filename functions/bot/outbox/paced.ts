@@ -7,7 +7,7 @@
  * 1. claims up to `chunkSize` copies whose slots begin within the next `horizonMs` (1 s), so it never
  *    holds more than about a second of the budget;
  * 2. starts each copyMessage at its row's slot without waiting for the previous one to answer (a Bot
- *    API round trip can take longer than the 42 ms between slots; at most `maxInFlight` at once), and
+ *    API round trip can take longer than the 44 ms between slots; at most `maxInFlight` at once), and
  *    records each outcome when it arrives;
  * 3. gives back the rest of the chunk (`release_outbox`) when it reaches a row more than `late_ms`
  *    after its slot, instead of sending it late and bunching it with the next slots; the next claim
@@ -49,12 +49,12 @@ const SOURCE_GONE = /message to copy not found|message_id_invalid|message not fo
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(ms))));
 
 /**
- * Minutes from confirmation until the last copy is out, roughly: slots are (1 s + 50 ms) / perSecond
+ * Minutes from confirmation until the last copy is out, roughly: slots are (1 s + 100 ms) / perSecond
  * apart and each once-a-minute scheduled run sends for about 50 s (jobs/scheduled.ts RUN_BUDGET_MS).
- * 10,000 recipients at 25/s: 420 s of sending, 9 runs.
+ * 10,000 recipients at 25/s: 440 s of sending, 9 runs.
  */
 export function broadcastMinutes(recipients: number, perSecond = 25, sendingSecondsPerRun = 50): number {
-  return Math.max(1, Math.ceil((recipients * 1.05) / perSecond / sendingSecondsPerRun));
+  return Math.max(1, Math.ceil((recipients * 1.1) / perSecond / sendingSecondsPerRun));
 }
 
 export function emptyBroadcastCounts(): BroadcastCounts {
