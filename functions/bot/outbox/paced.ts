@@ -44,7 +44,7 @@ interface PacedClaim {
 }
 
 /** copyMessage answers meaning the broadcast's message no longer exists. */
-const SOURCE_GONE = /message to copy not found|message_id_invalid|message not found/i;
+const SOURCE_GONE = /message to copy not found|message_id_invalid/i;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(ms))));
 
