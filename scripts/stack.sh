@@ -138,7 +138,7 @@ db_start() { # sets DB_STATE to "started" or "running"
     DB_STATE=running; return
   fi
   step "Starting Postgres $(basename "$(dirname "$PG_BIN")") with pg_cron on 127.0.0.1:$PG_PORT"
-  as_pg "'$PG_BIN/pg_ctl' -D '$PG_DATA' -l '$PG_LOG' -w -t 60 start -o \"-p $PG_PORT -k '$PG_HOME' -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_cron -c cron.database_name=postgres -c cron.timezone=UTC -c timezone=UTC\"" \
+  as_pg "'$PG_BIN/pg_ctl' -D '$PG_DATA' -l '$PG_LOG' -w -t 60 start -o \"-p $PG_PORT -k '$PG_HOME' -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_cron,pg_stat_statements -c cron.database_name=postgres -c cron.timezone=UTC -c timezone=UTC\"" \
     >"$LOGS/pg_ctl.log" 2>&1 || { cat "$PG_LOG" >>"$LOGS/pg_ctl.log" 2>/dev/null; fail "starting Postgres" "$LOGS/pg_ctl.log"; }
   ok "Postgres is up"
   DB_STATE=started
