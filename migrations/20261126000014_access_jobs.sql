@@ -11,10 +11,6 @@ returns integer language plpgsql set search_path = '' as $$
 declare
   v_n int;
   v_users bigint[];
-  r record;
-  v_has boolean;
-  v_next timestamptz;
-  v_from timestamptz;
 begin
   -- status is an output of the timeline: changing it needs no recompute
   perform set_config('app.recompute', 'on', true);
@@ -32,29 +28,46 @@ begin
   select count(*), coalesce(array_agg(distinct e.telegram_user_id), '{}') into v_n, v_users from ended e;
   perform set_config('app.recompute', 'off', true);
 
-  for r in select a.* from public.user_access a
-           where (a.next_change_at <= now() or a.telegram_user_id = any (v_users))
-           for update skip locked
-  loop
-    v_has := r.coverage @> now();
-    v_next := case when v_has then (select upper(p) from unnest(r.coverage) p where p @> now())
-                   else (select min(lower(p)) from unnest(r.coverage) p where lower(p) > now()) end;
+  -- Users whose access began or ended since their last change (next_change_at has come), and those
+  -- whose item just ended: one set-based pass (its cost follows the number due, not the table size).
+  with picked as (
+    select a.telegram_user_id, a.coverage, a.has_access as had, a.access_until,
+           a.telegram_user_id = any (v_users) as item_ended
+    from public.user_access a
+    where a.next_change_at <= now() or a.telegram_user_id = any (v_users)
+    for update skip locked
+  ), now_state as (
+    select p.*, p.coverage @> now() as has,
+           (select x from unnest(p.coverage) x where x @> now() limit 1) as current_piece,
+           (select min(lower(x)) from unnest(p.coverage) x where lower(x) > now()) as next_start
+    from picked p
+  ), refreshed as (
     update public.user_access a
-       set has_access = v_has, next_change_at = v_next, updated_at = now(),
+       set has_access = n.has, next_change_at = case when n.has then upper(n.current_piece) else n.next_start end,
+           updated_at = now(),
            covering_item = (select s.id from public.subscriptions s
-                            where s.telegram_user_id = r.telegram_user_id and s.segments @> now()
+                            where s.telegram_user_id = n.telegram_user_id and s.segments @> now()
                             order by s.duration is not null, s.id limit 1)
-     where a.telegram_user_id = r.telegram_user_id;
-    if not v_has and (r.has_access or r.telegram_user_id = any (v_users)) then
-      -- keyed by the moment access ended: two concurrent runs, or a rerun, queue it once
-      perform public._queue(r.telegram_user_id, 'remove', 'expired', jsonb_build_object('until', r.access_until),
-                            'expired:' || r.telegram_user_id || ':' || coalesce(extract(epoch from r.access_until)::bigint, 0));
-    elsif v_has and not r.has_access then
-      v_from := (select lower(p) from unnest(r.coverage) p where p @> now());
-      perform public._queue(r.telegram_user_id, 'invite', 'activated', jsonb_build_object('until', v_next),
-                            'began:' || r.telegram_user_id || ':' || extract(epoch from v_from)::bigint);
-    end if;
-  end loop;
+      from now_state n
+     where a.telegram_user_id = n.telegram_user_id
+    returning a.telegram_user_id
+  )
+  -- keyed by the moment access ended (or began): two concurrent runs, or a rerun, queue it once
+  insert into public.outbox (telegram_user_id, kind, template, params, dedupe_key)
+  select n.telegram_user_id, q.kind, q.template, q.params, q.dedupe_key
+  from now_state n
+  join refreshed r on r.telegram_user_id = n.telegram_user_id
+  cross join lateral (
+    select 'remove' as kind, 'expired' as template, jsonb_build_object('until', n.access_until) as params,
+           'expired:' || n.telegram_user_id || ':' || coalesce(extract(epoch from n.access_until)::bigint, 0) as dedupe_key
+    where not n.has and (n.had or n.item_ended)
+    union all
+    select 'invite', 'activated', jsonb_build_object('until', upper(n.current_piece)),
+           'began:' || n.telegram_user_id || ':' || extract(epoch from lower(n.current_piece))::bigint
+    where n.has and not n.had
+  ) q
+  order by n.telegram_user_id
+  on conflict (dedupe_key) do nothing;
   return v_n;
 end $$;
 

@@ -76,9 +76,18 @@ interface Row {
 }
 const rows: Row[] = [];
 const raw: Record<string, unknown> = {};
-function report(target: string, measured: string, baseline: string, ratio: number | null, limit: string, met: boolean | null) {
+function report(
+  target: string,
+  measured: string,
+  baseline: string,
+  ratio: number | null,
+  limit: string,
+  met: boolean | null,
+) {
   rows.push({ target, measured, baseline, ratio, limit, met });
-  console.error(`  ${target}: ${measured} vs ${baseline}${ratio === null ? "" : ` = ${f2(ratio)}`} (${limit})`);
+  console.error(
+    `  ${target}: ${measured} vs ${baseline}${ratio === null ? "" : ` = ${f2(ratio)}`} (${limit})`,
+  );
 }
 
 // ------------------------------------------------------------------------------------------ fake Bot API
@@ -91,9 +100,20 @@ function startFakeBotApi() {
     let result: unknown = true;
     if (method === "getMe") result = { ...bot, can_join_groups: true, can_read_all_group_messages: false };
     else if (method === "sendMessage") {
-      result = { message_id: messageId++, date: Math.floor(Date.now() / 1000), chat: { id: body.chat_id, type: "private" }, text: body.text };
+      result = {
+        message_id: messageId++,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: body.chat_id, type: "private" },
+        text: body.text,
+      };
     } else if (method === "createChatInviteLink") {
-      result = { invite_link: `https://t.me/+bench${messageId++}`, creator: bot, creates_join_request: false, is_primary: false, is_revoked: false };
+      result = {
+        invite_link: `https://t.me/+bench${messageId++}`,
+        creator: bot,
+        creates_join_request: false,
+        is_primary: false,
+        is_revoked: false,
+      };
     }
     return Response.json({ ok: true, result });
   });
@@ -192,7 +212,11 @@ async function tributeRequests(n: number) {
         expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString(),
       },
     });
-    return { user, body, headers: { "trbt-signature": await signTributeBody(body, KEY), "content-type": "application/json" } };
+    return {
+      user,
+      body,
+      headers: { "trbt-signature": await signTributeBody(body, KEY), "content-type": "application/json" },
+    };
   }));
 }
 
@@ -211,7 +235,10 @@ function statusRequests(n: number) {
         entities: [{ type: "bot_command", offset: 0, length: 7 }],
       },
     });
-    return { body, headers: { "x-telegram-bot-api-secret-token": TG_SECRET, "content-type": "application/json" } };
+    return {
+      body,
+      headers: { "x-telegram-bot-api-secret-token": TG_SECRET, "content-type": "application/json" },
+    };
   });
 }
 
@@ -247,7 +274,10 @@ async function httpBench() {
     colds.push(await waitFor200(fnUrl, t, fn));
   }
   raw.cold_start_ms = colds;
-  const floor = spawn(["run", "-A", "scripts/bench_floor.ts"], { DATABASE_URL: url, FLOOR_PORT: String(floorPort) });
+  const floor = spawn(["run", "-A", "scripts/bench_floor.ts"], {
+    DATABASE_URL: url,
+    FLOOR_PORT: String(floorPort),
+  });
   await waitFor200(floorUrl, performance.now(), floor);
 
   const results: Record<string, unknown> = {};
@@ -268,7 +298,11 @@ async function httpBench() {
     }
     const fl = { p50: median(floorRuns.map((r) => r.p50)), rps: median(floorRuns.map((r) => r.rps)) };
     const pr = { p50: median(fnRuns.map((r) => r.p50)), rps: median(fnRuns.map((r) => r.rps)) };
-    results[`tribute_c${c}`] = { floor: fl, function: pr, lag_ms: { max: Math.max(...lags), p99: pct(lags, 0.99) } };
+    results[`tribute_c${c}`] = {
+      floor: fl,
+      function: pr,
+      lag_ms: { max: Math.max(...lags), p99: pct(lags, 0.99) },
+    };
     const latRatio = pr.p50 / fl.p50;
     const tputRatio = pr.rps / fl.rps;
     report(
@@ -288,7 +322,14 @@ async function httpBench() {
       c === 16 ? tputRatio >= 0.6 : null,
     );
     const maxLag = Math.max(...lags);
-    report(`tribute c=${c}: ack → access granted, max lag`, `${f2(maxLag)} ms`, "1000 ms", maxLag / 1000, "<= 1", maxLag <= 1000);
+    report(
+      `tribute c=${c}: ack → access granted, max lag`,
+      `${f2(maxLag)} ms`,
+      "1000 ms",
+      maxLag / 1000,
+      "<= 1",
+      maxLag <= 1000,
+    );
   }
   const memUnderLoad = peakRssMb(fn!.pid);
 
@@ -300,19 +341,39 @@ async function httpBench() {
     const floorRuns: LoadResult[] = [];
     const fnRuns: LoadResult[] = [];
     for (let half = 0; half < 2; half++) {
-      floorRuns.push(await load(floorUrl, (await tributeRequests(n / 2)).map((r) => ({ body: r.body, headers: r.headers })), c));
+      floorRuns.push(
+        await load(
+          floorUrl,
+          (await tributeRequests(n / 2)).map((r) => ({ body: r.body, headers: r.headers })),
+          c,
+        ),
+      );
       fnRuns.push(await load(fnUrl, statusRequests(n / 2), c));
     }
     const fl = median(floorRuns.map((r) => r.p50));
     const pr = median(fnRuns.map((r) => r.p50));
     tg[`status_c${c}`] = { floor_p50: fl, function_p50: pr, function_rps: median(fnRuns.map((r) => r.rps)) };
-    report(`telegram /status c=${c} p50`, `${f2(pr)} ms`, `${f2(fl)} ms floor`, pr / fl, c === 16 ? "<= 2" : "reported", c === 16 ? pr / fl <= 2 : null);
+    report(
+      `telegram /status c=${c} p50`,
+      `${f2(pr)} ms`,
+      `${f2(fl)} ms floor`,
+      pr / fl,
+      c === 16 ? "<= 2" : "reported",
+      c === 16 ? pr / fl <= 2 : null,
+    );
   }
   results.telegram = tg;
   const mem = Math.max(memUnderLoad, peakRssMb(fn!.pid));
   raw.http = results;
   const cold = median(colds);
-  report("cold start (process start → first 200)", `${f2(cold)} ms`, "300 ms", cold / 300, "<= 1", cold <= 300);
+  report(
+    "cold start (process start → first 200)",
+    `${f2(cold)} ms`,
+    "300 ms",
+    cold / 300,
+    "<= 1",
+    cold <= 300,
+  );
   report("peak memory under load (VmHWM)", `${mem.toFixed(1)} MB`, "150 MB", mem / 150, "<= 1", mem <= 150);
   raw.peak_memory_mb = mem;
   fn!.kill("SIGTERM");
@@ -384,8 +445,12 @@ async function applyOnce(sql: postgres.Sql, user: number): Promise<number> {
     currency: "eur",
   };
   const t = performance.now();
-  await sql`select public.apply_tribute_event(p_name => 'new_subscription', p_created_at => ${new Date().toISOString()},
-              p_payload => ${sql.json(payload)}, p_envelope => ${sql.json({ name: "new_subscription", payload })})`;
+  await sql`select public.apply_tribute_event(p_name => 'new_subscription', p_created_at => ${
+    new Date().toISOString()
+  },
+              p_payload => ${sql.json(payload)}, p_envelope => ${
+    sql.json({ name: "new_subscription", payload })
+  })`;
   return performance.now() - t;
 }
 
@@ -454,7 +519,14 @@ async function expireBench() {
   }
   raw.expire = results;
   const big = results[BIG], small = results[EXPIRE_SMALL];
-  report(`expire ${DUE} due among ${BIG.toLocaleString("en")}`, `${f2(big)} ms`, "1000 ms", big / 1000, "< 1", big < 1000);
+  report(
+    `expire ${DUE} due among ${BIG.toLocaleString("en")}`,
+    `${f2(big)} ms`,
+    "1000 ms",
+    big / 1000,
+    "< 1",
+    big < 1000,
+  );
   report(
     `expire ${DUE} due among ${BIG.toLocaleString("en")} vs ${EXPIRE_SMALL.toLocaleString("en")}`,
     `${f2(big)} ms`,

@@ -1,6 +1,6 @@
 import type { AppDeps } from "../app.ts";
 import { json, parseJsonBody } from "../http.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { kickOutboxDrain } from "../jobs/outbox.ts";
 import { parseTributeEvent } from "./events.ts";
 import { verifyTributeSignature } from "./signature.ts";
 
@@ -8,6 +8,8 @@ import { verifyTributeSignature } from "./signature.ts";
 interface ApplyResult {
   status: "processed" | "duplicate" | "ignored";
   event_id: number;
+  /** the event queued outbox rows (notices, invites): worth starting a delivery */
+  queued?: boolean;
   telegram_user_id: number | null;
 }
 
@@ -74,6 +76,6 @@ export async function handleTributeWebhook(
     status: applied.status,
     telegram_user_id: applied.telegram_user_id,
   });
-  if (applied.status === "processed") deps.background(drainOutbox(deps, 10));
+  if (applied.status === "processed" && applied.queued !== false) kickOutboxDrain(deps);
   return json(200, { ok: true, status: applied.status, event_id: applied.event_id });
 }
