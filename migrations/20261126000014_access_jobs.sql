@@ -10,64 +10,65 @@ create or replace function public.expire_subscriptions()
 returns integer language plpgsql set search_path = '' as $$
 declare
   v_n int;
+  v_ids bigint[];
   v_users bigint[];
+  v_picked bigint[];
 begin
-  -- status is an output of the timeline: changing it needs no recompute
-  perform set_config('app.recompute', 'on', true);
-  with due as (
+  -- Every step reaches its rows through an index and `= any (array)`, never by joining a CTE to the
+  -- table (a hash join would read the whole table): the cost follows the number due, not the size.
+  select coalesce(array_agg(d.id), '{}') into v_ids from (
     select s.id from public.subscriptions s
     where s.status in ('active', 'cancelled') and s.expires_at <= now()
     order by s.expires_at
-    for update skip locked
-  ), ended as (
+    for update skip locked) d;
+  -- status is an output of the timeline: changing it needs no recompute
+  perform set_config('app.recompute', 'on', true);
+  with ended as (
     update public.subscriptions s
        set status = 'expired', auto_renew = false, ended_at = coalesce(s.ended_at, now()), updated_at = now()
-      from due where s.id = due.id
+     where s.id = any (v_ids)
     returning s.telegram_user_id
   )
   select count(*), coalesce(array_agg(distinct e.telegram_user_id), '{}') into v_n, v_users from ended e;
   perform set_config('app.recompute', 'off', true);
 
   -- Users whose access began or ended since their last change (next_change_at has come), and those
-  -- whose item just ended: one set-based pass (its cost follows the number due, not the table size).
-  with picked as (
-    select a.telegram_user_id, a.coverage, a.has_access as had, a.access_until,
-           a.telegram_user_id = any (v_users) as item_ended
-    from public.user_access a
+  -- whose item just ended.
+  select coalesce(array_agg(p.telegram_user_id), '{}') into v_picked from (
+    select a.telegram_user_id from public.user_access a
     where a.next_change_at <= now() or a.telegram_user_id = any (v_users)
-    for update skip locked
-  ), now_state as (
-    select p.*, p.coverage @> now() as has,
-           (select x from unnest(p.coverage) x where x @> now() limit 1) as current_piece,
-           (select min(lower(x)) from unnest(p.coverage) x where lower(x) > now()) as next_start
-    from picked p
-  ), refreshed as (
-    update public.user_access a
-       set has_access = n.has, next_change_at = case when n.has then upper(n.current_piece) else n.next_start end,
-           updated_at = now(),
-           covering_item = (select s.id from public.subscriptions s
-                            where s.telegram_user_id = n.telegram_user_id and s.segments @> now()
-                            order by s.duration is not null, s.id limit 1)
-      from now_state n
-     where a.telegram_user_id = n.telegram_user_id
-    returning a.telegram_user_id
-  )
-  -- keyed by the moment access ended (or began): two concurrent runs, or a rerun, queue it once
+    for update skip locked) p;
+
+  -- what it means for them, from their state before this refresh: one removal per user whose access is
+  -- over, one invite where banked time that starts later has begun; keyed by the moment access ended
+  -- (or began), so two concurrent runs, or a rerun, queue it once
   insert into public.outbox (telegram_user_id, kind, template, params, dedupe_key)
-  select n.telegram_user_id, q.kind, q.template, q.params, q.dedupe_key
-  from now_state n
-  join refreshed r on r.telegram_user_id = n.telegram_user_id
+  select a.telegram_user_id, q.kind, q.template, q.params, q.dedupe_key
+  from public.user_access a
+  cross join lateral (select (select x from unnest(a.coverage) x where x @> now() limit 1) as piece) c
   cross join lateral (
-    select 'remove' as kind, 'expired' as template, jsonb_build_object('until', n.access_until) as params,
-           'expired:' || n.telegram_user_id || ':' || coalesce(extract(epoch from n.access_until)::bigint, 0) as dedupe_key
-    where not n.has and (n.had or n.item_ended)
+    select 'remove' as kind, 'expired' as template, jsonb_build_object('until', a.access_until) as params,
+           'expired:' || a.telegram_user_id || ':' || coalesce(extract(epoch from a.access_until)::bigint, 0) as dedupe_key
+    where c.piece is null and (a.has_access or a.telegram_user_id = any (v_users))
     union all
-    select 'invite', 'activated', jsonb_build_object('until', upper(n.current_piece)),
-           'began:' || n.telegram_user_id || ':' || extract(epoch from lower(n.current_piece))::bigint
-    where n.has and not n.had
+    select 'invite', 'activated', jsonb_build_object('until', upper(c.piece)),
+           'began:' || a.telegram_user_id || ':' || extract(epoch from lower(c.piece))::bigint
+    where c.piece is not null and not a.has_access
   ) q
-  order by n.telegram_user_id
+  where a.telegram_user_id = any (v_picked)
+  order by a.telegram_user_id
   on conflict (dedupe_key) do nothing;
+
+  update public.user_access a
+     set has_access = a.coverage @> now(),
+         next_change_at = case when a.coverage @> now()
+                               then (select upper(x) from unnest(a.coverage) x where x @> now())
+                               else (select min(lower(x)) from unnest(a.coverage) x where lower(x) > now()) end,
+         updated_at = now(),
+         covering_item = (select s.id from public.subscriptions s
+                          where s.telegram_user_id = a.telegram_user_id and s.segments @> now()
+                          order by s.duration is not null, s.id limit 1)
+   where a.telegram_user_id = any (v_picked);
   return v_n;
 end $$;
 
