@@ -135,6 +135,8 @@ declare
   w_status text[] := '{}'::text[];
   w_auto boolean[] := '{}'::boolean[];
   w_donated boolean[] := '{}'::boolean[];
+  w_type text[] := '{}'::text[];
+  w_pexp timestamptz[] := '{}'::timestamptz[];
   n int;
   v_bonus_keys text[] := '{}'::text[];
   v_rev timestamptz;
@@ -173,11 +175,8 @@ begin
     if r.provider = 'tribute' and r.kind = 'subscription' then
       select * into f from public._tribute_fold('tribute:subscription:' || r.external_id);
       if f.events > 0 then
-        update public.subscriptions x
-           set type = f.sub_type, provider_expires_at = f.provider_expires_at, last_event_at = f.last_event_at,
-               event_at = f.window_start
-         where x.id = r.id and (x.type, x.provider_expires_at, x.last_event_at, x.event_at)
-                 is distinct from (f.sub_type, f.provider_expires_at, f.last_event_at, f.window_start);
+        -- (what the events say about the subscription is written with its outputs in step 3: one update)
+        w_type := w_type || f.sub_type; w_pexp := w_pexp || f.provider_expires_at;
         w_id := w_id || r.id; w_ext := w_ext || r.external_id; w_provider := w_provider || r.provider;
         w_subject := w_subject || ('tribute:subscription:' || r.external_id);
         w_start := w_start || f.window_start; w_end := w_end || f.provider_expires_at;
@@ -192,6 +191,7 @@ begin
       continue;
     end if;
     -- a fixed window: never a donor, never reopened by an event
+    w_type := w_type || null::text; w_pexp := w_pexp || null::timestamptz;
     w_id := w_id || r.id; w_ext := w_ext || r.external_id; w_provider := w_provider || r.provider;
     w_subject := w_subject || null::text;
     w_start := w_start || r.starts_at; w_end := w_end || r.expires_at;
@@ -209,8 +209,10 @@ begin
            array_agg(w_last[k] order by w_start[k], w_ext[k] collate "C"),
            array_agg(w_status[k] order by w_start[k], w_ext[k] collate "C"),
            array_agg(w_auto[k] order by w_start[k], w_ext[k] collate "C"),
+           array_agg(w_type[k] order by w_start[k], w_ext[k] collate "C"),
+           array_agg(w_pexp[k] order by w_start[k], w_ext[k] collate "C"),
            array_agg(w_start[k] order by w_start[k], w_ext[k] collate "C")
-      into w_id, w_ext, w_provider, w_subject, w_end, w_last, w_status, w_auto, w_start
+      into w_id, w_ext, w_provider, w_subject, w_end, w_last, w_status, w_auto, w_type, w_pexp, w_start
       from generate_subscripts(w_id, 1) k;
   end if;
   w_donated := array_fill(false, array[greatest(n, 1)]);
@@ -260,10 +262,13 @@ begin
       update public.subscriptions x
          set segments = v_segs, starts_at = w_start[i], expires_at = v_until, status = v_status,
              auto_renew = w_auto[i] and v_status = 'active',
-             ended_at = case when v_status = 'expired' then coalesce(x.ended_at, now()) end, updated_at = now()
+             ended_at = case when v_status = 'expired' then coalesce(x.ended_at, now()) end, updated_at = now(),
+             type = w_type[i], provider_expires_at = w_pexp[i], last_event_at = w_last[i], event_at = w_start[i]
        where x.id = w_id[i]
-         and (x.segments, x.starts_at, x.expires_at, x.status, x.auto_renew)
-             is distinct from (v_segs, w_start[i], v_until, v_status, w_auto[i] and v_status = 'active');
+         and (x.segments, x.starts_at, x.expires_at, x.status, x.auto_renew,
+              x.type, x.provider_expires_at, x.last_event_at, x.event_at)
+             is distinct from (v_segs, w_start[i], v_until, v_status, w_auto[i] and v_status = 'active',
+                               w_type[i], w_pexp[i], w_last[i], w_start[i]);
     elsif upper(v_segs) is distinct from greatest(w_start[i], w_end[i]) and w_end[i] > w_start[i] then
       -- a fixed window cut by a revocation ends where the cut begins
       update public.subscriptions x

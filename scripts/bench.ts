@@ -16,7 +16,7 @@
  *
  * Sizes are configurable for quick runs: BENCH_EVENTS (events per concurrency level, default 2000),
  * BENCH_BIG (1000000), BENCH_SMALL (1000), BENCH_EXPIRE_SMALL (100000), BENCH_DUE (10000),
- * BENCH_ONLY (comma list of: http,scale,expire).
+ * BENCH_ONLY (comma list of: http,scale,expire), BENCH_CPU_PROF (a directory: CPU profile of the function).
  */
 import postgres from "postgres";
 import { signTributeBody } from "../functions/bot/tribute/signature.ts";
@@ -270,7 +270,12 @@ async function httpBench() {
       await fn.status;
     }
     const t = performance.now();
-    fn = spawn(["run", "-A", "scripts/serve.ts"], fnEnv);
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the function process (written when it exits)
+    const prof = Deno.env.get("BENCH_CPU_PROF");
+    fn = spawn(
+      ["run", "-A", ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []), "scripts/serve.ts"],
+      fnEnv,
+    );
     colds.push(await waitFor200(fnUrl, t, fn));
   }
   raw.cold_start_ms = colds;

@@ -28,7 +28,11 @@ export function createPostgresDb(
       const values = names.map((name) => toParam(args[name]));
       const argList = names.map((name, i) => `${name} => $${i + 1}`).join(", ");
       try {
-        const rows = await sql.unsafe(`select public.${fn}(${argList}) as result`, values as never[]);
+        // prepared: described and planned once per connection (the call shapes are a small fixed set),
+        // instead of a describe round trip and a fresh parse on every call
+        const rows = await sql.unsafe(`select public.${fn}(${argList}) as result`, values as never[], {
+          prepare: true,
+        });
         return fromResult(rows[0]?.result) as T;
       } catch (err) {
         throw mapPostgresError(err);
