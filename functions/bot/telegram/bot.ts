@@ -16,6 +16,7 @@ import { createMembersComposer } from "./members.ts";
 import { createPaymentsComposer } from "./payments.ts";
 import { createSupportComposer } from "./support.ts";
 import { createTextStore } from "./text_store.ts";
+import { botApiFetch } from "./api.ts";
 import { createUserComposer } from "./user.ts";
 
 /** Commands for setMyCommands (deploy): `user` for everyone, `admin` in addition for admin chats. */
@@ -76,7 +77,7 @@ export function createBot(
   requestIdOf: (update: object) => string | undefined = () => undefined,
 ) {
   const bot = new Bot<BotContext>(deps.config.telegramBotToken, {
-    client: { apiRoot: deps.config.telegramApiRoot },
+    client: { apiRoot: deps.config.telegramApiRoot, fetch: botApiFetch },
   });
   bot.api.config.use(autoRetry(RETRY));
   bot.use(contextMiddleware(deps, requestIdOf, createTextStore(deps)));
