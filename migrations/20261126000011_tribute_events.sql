@@ -2,11 +2,12 @@
 -- timeline (20261126000002_access_timeline.sql). One call = one transaction.
 
 create or replace function public._tribute_dedupe_key(p_name text, p_created_at text, p_payload jsonb)
-returns text language sql immutable set search_path = '' as $$
+returns text language plpgsql immutable set search_path = '' as $$
+begin
   -- jsonb's text form is canonical (key order, whitespace), so equal payloads give equal keys;
   -- sent_at is deliberately not part of it: a retry may change it.
-  select encode(sha256(convert_to(p_name || '|' || p_created_at || '|' || p_payload::text, 'UTF8')), 'hex')
-$$;
+  return encode(sha256(convert_to(p_name || '|' || p_created_at || '|' || p_payload::text, 'UTF8')), 'hex');
+end $$;
 
 -- Applies one verified, validated Tribute webhook: journal row (unique dedupe key), ledger rows
 -- (subscription, purchase item, refund adjustment, payment), the recomputed timeline and the outbox

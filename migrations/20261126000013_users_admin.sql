@@ -1,9 +1,11 @@
 -- Users (who talks to the bot, what they hold now) and the admin commands that change the ledger:
 -- /grant banks time, /revoke ends access at its moment; both are items of the access timeline.
 
+-- (plpgsql, so its plan is kept for the session: it runs on every private message, through upsert_user)
 create or replace function public.user_summary(p_telegram_user_id bigint)
-returns jsonb language sql stable set search_path = '' as $$
-  select jsonb_build_object(
+returns jsonb language plpgsql stable set search_path = '' as $$
+begin
+  return (select jsonb_build_object(
     'telegram_user_id', p_telegram_user_id,
     'known', u.telegram_user_id is not null,
     'username', u.username,
@@ -33,8 +35,8 @@ returns jsonb language sql stable set search_path = '' as $$
             order by s0.expires_at desc limit 10) s), '[]'::jsonb))
   from (select 1) one
   left join public.users u on u.telegram_user_id = p_telegram_user_id
-  left join public.user_access a on a.telegram_user_id = p_telegram_user_id
-$$;
+  left join public.user_access a on a.telegram_user_id = p_telegram_user_id);
+end $$;
 
 create or replace function public.upsert_user(
   p_telegram_user_id bigint, p_username text default null, p_first_name text default null,
