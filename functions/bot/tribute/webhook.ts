@@ -1,6 +1,6 @@
 import type { AppDeps } from "../app.ts";
 import { json, parseJsonBody } from "../http.ts";
-import { kickOutboxDrain } from "../jobs/outbox.ts";
+import { kickOutboxDrain } from "../jobs/kick.ts";
 import { parseTributeEvent } from "./events.ts";
 import { verifyTributeSignature } from "./signature.ts";
 
