@@ -43,6 +43,15 @@ create or replace function public.upsert_user(
   p_language_code text default null)
 returns jsonb language plpgsql set search_path = '' as $$
 begin
+  -- Nothing to change (the usual case: a known user writes again): no write at all, so the transaction
+  -- stays read-only and its commit waits for no WAL flush. (ON CONFLICT with a false WHERE would still
+  -- lock the row, which is a write.) The same test as the WHERE below.
+  if exists (select 1 from public.users u
+             where u.telegram_user_id = p_telegram_user_id
+               and u.username is not distinct from p_username and u.first_name is not distinct from p_first_name
+               and u.language_code is not distinct from p_language_code and u.blocked_at is null) then
+    return public.user_summary(p_telegram_user_id);
+  end if;
   insert into public.users (telegram_user_id, username, first_name, language_code)
   values (p_telegram_user_id, p_username, p_first_name, p_language_code)
   on conflict (telegram_user_id) do update
