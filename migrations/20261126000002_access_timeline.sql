@@ -32,20 +32,29 @@ $$;
 -- Begins a change of one user's ledger: serialises it with every other change of that user
 -- (transaction-scoped lock, so recomputes never interleave) and tells the trigger on subscriptions that
 -- the caller recomputes itself (public._recompute_access, which clears the flag when done).
+-- (plpgsql, not sql: a plpgsql function keeps its plans for the session, a non-inlinable sql function
+-- is parsed and planned again on every call; these helpers run several times per event.)
 create or replace function public._lock_user(p_user bigint)
-returns void language sql set search_path = '' as $$
-  select pg_advisory_xact_lock(7001, hashtext(p_user::text));
-  select set_config('app.recompute', 'on', true);
-$$;
+returns void language plpgsql set search_path = '' as $$
+begin
+  perform pg_advisory_xact_lock(7001, hashtext(p_user::text));
+  perform set_config('app.recompute', 'on', true);
+end $$;
 
 -- ------------------------------------------------------------------ outbox helper
 
+-- Queues one outbox row (once per dedupe key). A row really queued sets `app.queued` for the rest of the
+-- transaction, so a caller can tell whether delivering the outbox is worth starting.
 create or replace function public._queue(p_user bigint, p_kind text, p_template text, p_params jsonb, p_dedupe text)
-returns void language sql set search_path = '' as $$
+returns void language plpgsql set search_path = '' as $$
+begin
   insert into public.outbox (telegram_user_id, kind, template, params, dedupe_key)
   values (p_user, p_kind, p_template, coalesce(p_params, '{}'::jsonb), p_dedupe)
-  on conflict (dedupe_key) do nothing
-$$;
+  on conflict (dedupe_key) do nothing;
+  if found then
+    perform set_config('app.queued', 'on', true);
+  end if;
+end $$;
 
 -- ------------------------------------------------------------------ Tribute subscription windows
 

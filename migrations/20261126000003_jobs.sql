@@ -5,8 +5,12 @@
 -- Claims up to p_limit due outbox rows for delivery (a lease: a worker that dies lets them come back
 -- after p_lease_seconds). Concurrent drains never get the same row. Broadcast copies (kind 'copy') are
 -- not claimed here but by claim_broadcast, at the shared pace: a notice never waits behind a broadcast.
+-- (plpgsql: its plan is kept for the session instead of planned again on every claim)
 create or replace function public.claim_outbox(p_limit int default 50, p_lease_seconds int default 120)
-returns jsonb language sql set search_path = '' as $$
+returns jsonb language plpgsql set search_path = '' as $$
+declare
+  v_rows jsonb;
+begin
   with due as (
     select o.id from public.outbox o
     where o.status in ('pending', 'sending') and o.kind <> 'copy'
@@ -27,8 +31,10 @@ returns jsonb language sql set search_path = '' as $$
            'params', c.params, 'attempts', c.attempts, 'language_code', u.language_code,
            'blocked', u.blocked_at is not null, 'has_access', public.has_access(c.telegram_user_id))
            order by c.id), '[]'::jsonb)
-  from claimed c left join public.users u on u.telegram_user_id = c.telegram_user_id
-$$;
+  into v_rows
+  from claimed c left join public.users u on u.telegram_user_id = c.telegram_user_id;
+  return v_rows;
+end $$;
 
 create or replace function public.complete_outbox(p_id bigint, p_status text default 'sent', p_note text default null)
 returns void language plpgsql set search_path = '' as $$

@@ -2,11 +2,12 @@
 -- timeline (20261126000002_access_timeline.sql). One call = one transaction.
 
 create or replace function public._tribute_dedupe_key(p_name text, p_created_at text, p_payload jsonb)
-returns text language sql immutable set search_path = '' as $$
+returns text language plpgsql immutable set search_path = '' as $$
+begin
   -- jsonb's text form is canonical (key order, whitespace), so equal payloads give equal keys;
   -- sent_at is deliberately not part of it: a retry may change it.
-  select encode(sha256(convert_to(p_name || '|' || p_created_at || '|' || p_payload::text, 'UTF8')), 'hex')
-$$;
+  return encode(sha256(convert_to(p_name || '|' || p_created_at || '|' || p_payload::text, 'UTF8')), 'hex');
+end $$;
 
 -- Applies one verified, validated Tribute webhook: journal row (unique dedupe key), ledger rows
 -- (subscription, purchase item, refund adjustment, payment), the recomputed timeline and the outbox
@@ -51,6 +52,7 @@ begin
   if v_user is not null then
     perform public._lock_user(v_user);
   end if;
+  perform set_config('app.queued', 'off', true);
 
   insert into public.webhook_events (source, name, dedupe_key, status, subject, telegram_user_id, event_created_at, payload)
   values ('tribute', p_name, v_key, case when v_kind = 'ignored' then 'ignored' else 'processed' end,
@@ -145,8 +147,14 @@ begin
     v_result := jsonb_build_object('note', 'refund recorded; a purchase not seen yet is refunded on arrival');
   end if;
 
+  -- (read once here rather than through access_until()/has_access(): sql functions with a SET clause are
+  -- never inlined, so each call would be planned again)
   return jsonb_build_object('status', 'processed', 'event_id', v_event_id, 'telegram_user_id', v_user,
-                            'access_until', public.access_until(v_user), 'has_access', public.has_access(v_user))
+                            'access_until', (select a.access_until from public.user_access a where a.telegram_user_id = v_user),
+                            'has_access', coalesce((select a.coverage @> now() from public.user_access a
+                                                    where a.telegram_user_id = v_user), false),
+                            -- the event queued outbox rows: worth starting a delivery
+                            'queued', coalesce(current_setting('app.queued', true), '') = 'on')
          || v_result;
 end $$;
 

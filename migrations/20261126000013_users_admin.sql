@@ -1,9 +1,11 @@
 -- Users (who talks to the bot, what they hold now) and the admin commands that change the ledger:
 -- /grant banks time, /revoke ends access at its moment; both are items of the access timeline.
 
+-- (plpgsql, so its plan is kept for the session: it runs on every private message, through upsert_user)
 create or replace function public.user_summary(p_telegram_user_id bigint)
-returns jsonb language sql stable set search_path = '' as $$
-  select jsonb_build_object(
+returns jsonb language plpgsql stable set search_path = '' as $$
+begin
+  return (select jsonb_build_object(
     'telegram_user_id', p_telegram_user_id,
     'known', u.telegram_user_id is not null,
     'username', u.username,
@@ -33,14 +35,23 @@ returns jsonb language sql stable set search_path = '' as $$
             order by s0.expires_at desc limit 10) s), '[]'::jsonb))
   from (select 1) one
   left join public.users u on u.telegram_user_id = p_telegram_user_id
-  left join public.user_access a on a.telegram_user_id = p_telegram_user_id
-$$;
+  left join public.user_access a on a.telegram_user_id = p_telegram_user_id);
+end $$;
 
 create or replace function public.upsert_user(
   p_telegram_user_id bigint, p_username text default null, p_first_name text default null,
   p_language_code text default null)
 returns jsonb language plpgsql set search_path = '' as $$
 begin
+  -- Nothing to change (the usual case: a known user writes again): no write at all, so the transaction
+  -- stays read-only and its commit waits for no WAL flush. (ON CONFLICT with a false WHERE would still
+  -- lock the row, which is a write.) The same test as the WHERE below.
+  if exists (select 1 from public.users u
+             where u.telegram_user_id = p_telegram_user_id
+               and u.username is not distinct from p_username and u.first_name is not distinct from p_first_name
+               and u.language_code is not distinct from p_language_code and u.blocked_at is null) then
+    return public.user_summary(p_telegram_user_id);
+  end if;
   insert into public.users (telegram_user_id, username, first_name, language_code)
   values (p_telegram_user_id, p_username, p_first_name, p_language_code)
   on conflict (telegram_user_id) do update

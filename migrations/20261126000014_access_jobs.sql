@@ -10,59 +10,76 @@ create or replace function public.expire_subscriptions()
 returns integer language plpgsql set search_path = '' as $$
 declare
   v_n int;
+  v_ids bigint[];
   v_users bigint[];
-  r record;
-  v_has boolean;
-  v_open text[];
-  v_from timestamptz;
+  v_picked bigint[];
 begin
-  -- status is an output of the timeline: changing it needs no recompute
-  perform set_config('app.recompute', 'on', true);
-  with due as (
+  -- Every step reaches its rows through an index and `= any (array)`, never by joining a CTE to the
+  -- table (a hash join would read the whole table): the cost follows the number due, not the size.
+  select coalesce(array_agg(d.id), '{}') into v_ids from (
     select s.id from public.subscriptions s
     where s.status in ('active', 'cancelled') and s.expires_at <= now()
     order by s.expires_at
-    for update skip locked
-  ), ended as (
+    for update skip locked) d;
+  -- status is an output of the timeline: changing it needs no recompute
+  perform set_config('app.recompute', 'on', true);
+  with ended as (
     update public.subscriptions s
        set status = 'expired', auto_renew = false, ended_at = coalesce(s.ended_at, now()), updated_at = now()
-      from due where s.id = due.id
+     where s.id = any (v_ids)
     returning s.telegram_user_id
   )
   select count(*), coalesce(array_agg(distinct e.telegram_user_id), '{}') into v_n, v_users from ended e;
   perform set_config('app.recompute', 'off', true);
 
-  for r in select a.* from public.user_access a
-           where (a.next_change_at <= now() or a.telegram_user_id = any (v_users))
-           for update skip locked
-  loop
-    v_has := r.coverage @> now();
-    v_open := public._open_chat_keys(r.coverage, r.chat_coverage, now());
-    update public.user_access a
-       set has_access = v_has, open_chats = v_open, updated_at = now(),
-           next_change_at = public._next_access_change(r.coverage, r.chat_coverage, now()),
-           covering_item = (select s.id from public.subscriptions s
-                            where s.telegram_user_id = r.telegram_user_id and s.segments @> now()
-                            order by s.duration is not null, s.id limit 1)
-     where a.telegram_user_id = r.telegram_user_id;
-    -- keyed by the moment reached: two concurrent runs, or a rerun, queue each once
-    if not v_has and (r.has_access or r.telegram_user_id = any (v_users)) then
-      perform public._queue(r.telegram_user_id, 'remove', 'expired', jsonb_build_object('until', r.access_until),
-                            'expired:' || r.telegram_user_id || ':' || coalesce(extract(epoch from r.access_until)::bigint, 0));
-    elsif v_has and not r.has_access then
-      v_from := (select lower(p) from unnest(r.coverage) p where p @> now());
-      perform public._queue(r.telegram_user_id, 'invite', 'activated', jsonb_build_object('until', r.access_until),
-                            'began:' || r.telegram_user_id || ':' || extract(epoch from v_from)::bigint);
-    elsif v_has and not (v_open <@ r.open_chats) then
-      -- another paid chat opened (a tier's time began)
-      perform public._queue(r.telegram_user_id, 'invite', 'activated', jsonb_build_object('until', r.access_until),
-                            'chats-opened:' || r.telegram_user_id || ':' || extract(epoch from r.next_change_at)::bigint);
-    elsif v_has and not (r.open_chats <@ v_open) then
-      -- a paid chat closed while another stays open: removed from that one
-      perform public._queue(r.telegram_user_id, 'remove', 'expired', jsonb_build_object('until', r.access_until),
-                            'chats-closed:' || r.telegram_user_id || ':' || extract(epoch from r.next_change_at)::bigint);
-    end if;
-  end loop;
+  -- Users whose access began or ended since their last change (next_change_at has come: with several
+  -- paid chats, also one chat opening or closing), and those whose item just ended.
+  select coalesce(array_agg(p.telegram_user_id), '{}') into v_picked from (
+    select a.telegram_user_id from public.user_access a
+    where a.next_change_at <= now() or a.telegram_user_id = any (v_users)
+    for update skip locked) p;
+
+  -- what it means for them, from their state before this refresh: one removal per user whose access is
+  -- over, one invite where time that starts later has begun, and an invite or removal where one paid
+  -- chat opened or closed while another stays open; keyed by the moment reached, so two concurrent
+  -- runs, or a rerun, queue each once
+  insert into public.outbox (telegram_user_id, kind, template, params, dedupe_key)
+  select a.telegram_user_id, q.kind, q.template, q.params, q.dedupe_key
+  from public.user_access a
+  cross join lateral (
+    select (select x from unnest(a.coverage) x where x @> now() limit 1) as piece,
+           public._open_chat_keys(a.coverage, a.chat_coverage, now()) as open
+  ) c
+  cross join lateral (
+    select 'remove' as kind, 'expired' as template, jsonb_build_object('until', a.access_until) as params,
+           'expired:' || a.telegram_user_id || ':' || coalesce(extract(epoch from a.access_until)::bigint, 0) as dedupe_key
+    where c.piece is null and (a.has_access or a.telegram_user_id = any (v_users))
+    union all
+    select 'invite', 'activated', jsonb_build_object('until', a.access_until),
+           'began:' || a.telegram_user_id || ':' || extract(epoch from lower(c.piece))::bigint
+    where c.piece is not null and not a.has_access
+    union all
+    select 'invite', 'activated', jsonb_build_object('until', a.access_until),
+           'chats-opened:' || a.telegram_user_id || ':' || extract(epoch from a.next_change_at)::bigint
+    where c.piece is not null and a.has_access and not (c.open <@ a.open_chats)
+    union all
+    select 'remove', 'expired', jsonb_build_object('until', a.access_until),
+           'chats-closed:' || a.telegram_user_id || ':' || extract(epoch from a.next_change_at)::bigint
+    where c.piece is not null and a.has_access and not (a.open_chats <@ c.open)
+  ) q
+  where a.telegram_user_id = any (v_picked)
+  order by a.telegram_user_id
+  on conflict (dedupe_key) do nothing;
+
+  update public.user_access a
+     set has_access = a.coverage @> now(),
+         open_chats = public._open_chat_keys(a.coverage, a.chat_coverage, now()),
+         next_change_at = public._next_access_change(a.coverage, a.chat_coverage, now()),
+         updated_at = now(),
+         covering_item = (select s.id from public.subscriptions s
+                          where s.telegram_user_id = a.telegram_user_id and s.segments @> now()
+                          order by s.duration is not null, s.id limit 1)
+   where a.telegram_user_id = any (v_picked);
   return v_n;
 end $$;
 

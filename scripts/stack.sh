@@ -138,7 +138,7 @@ db_start() { # sets DB_STATE to "started" or "running"
     DB_STATE=running; return
   fi
   step "Starting Postgres $(basename "$(dirname "$PG_BIN")") with pg_cron on 127.0.0.1:$PG_PORT"
-  as_pg "'$PG_BIN/pg_ctl' -D '$PG_DATA' -l '$PG_LOG' -w -t 60 start -o \"-p $PG_PORT -k '$PG_HOME' -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_cron -c cron.database_name=postgres -c cron.timezone=UTC -c timezone=UTC\"" \
+  as_pg "'$PG_BIN/pg_ctl' -D '$PG_DATA' -l '$PG_LOG' -w -t 60 start -o \"-p $PG_PORT -k '$PG_HOME' -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_cron,pg_stat_statements -c cron.database_name=postgres -c cron.timezone=UTC -c timezone=UTC\"" \
     >"$LOGS/pg_ctl.log" 2>&1 || { cat "$PG_LOG" >>"$LOGS/pg_ctl.log" 2>/dev/null; fail "starting Postgres" "$LOGS/pg_ctl.log"; }
   ok "Postgres is up"
   DB_STATE=started
@@ -193,7 +193,10 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 fn_start() {
   if alive "$fn_pid_file"; then ok "function already served (pid $(cat "$fn_pid_file"))"; return; fi
   step "Serving the function at http://127.0.0.1:$FN_PORT/functions/v1/bot"
-  nohup node_modules/.bin/deno run --allow-net --allow-env --allow-read scripts/serve.ts \
+  # a small young generation keeps the server inside the 150 MB an Edge Function isolate gets (npm run
+  # bench: peak ~115 MB under load instead of ~180 MB; V8 then collects more often, at no visible cost)
+  DENO_V8_FLAGS="${DENO_V8_FLAGS:---max-semi-space-size=2}" \
+    nohup node_modules/.bin/deno run --allow-net --allow-env --allow-read scripts/serve.ts \
     >"$LOGS/function.log" 2>&1 &
   echo $! >"$fn_pid_file"
   for _ in $(seq 1 100); do

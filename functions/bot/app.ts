@@ -1,7 +1,6 @@
 import type { Config } from "./config.ts";
 import type { Db } from "./db/port.ts";
 import { createPostgresDb } from "./db/postgres.ts";
-import { createRpcDb } from "./db/rpc.ts";
 import { jsonLogger, type Logger } from "./log.ts";
 
 /** Everything a request handler needs, built once per process and passed down explicitly. */
@@ -20,8 +19,23 @@ export interface AppDeps {
 
 export function createDb(config: Config): Db {
   return config.db.kind === "postgres"
-    ? createPostgresDb(config.db.url)
-    : createRpcDb(config.db.url, config.db.serviceRoleKey);
+    ? createPostgresDb(config.db.url, { max: config.dbPoolMax })
+    : lazyRpcDb(config.db.url, config.db.serviceRoleKey);
+}
+
+/**
+ * The PostgREST transport, loaded on its first call: supabase-js is a large module graph that an
+ * instance on DATABASE_URL never needs, so it stays out of every cold start that does not use it.
+ */
+function lazyRpcDb(url: string, serviceRoleKey: string): Db {
+  let db: Promise<Db> | undefined;
+  const get = () => db ??= import("./db/rpc.ts").then((m) => m.createRpcDb(url, serviceRoleKey));
+  return {
+    call: async (fn, args) => await (await get()).call(fn, args),
+    close: async () => {
+      if (db) await (await db).close();
+    },
+  };
 }
 
 type EdgeRuntimeGlobal = { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } };

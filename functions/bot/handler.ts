@@ -3,9 +3,7 @@ import { DbUnavailableError } from "./db/port.ts";
 import { BodyTooLargeError, json, parseJsonBody, readBodyLimited, safeEqual } from "./http.ts";
 import { errorMessage } from "./log.ts";
 import { handleTributeWebhook } from "./tribute/webhook.ts";
-import { createTelegramUpdateHandler } from "./telegram/bot.ts";
-import { runScheduled } from "./jobs/scheduled.ts";
-import { handleMiniApp, INIT_DATA_HEADER } from "./miniapp/route.ts";
+import { INIT_DATA_HEADER } from "./miniapp/initdata.ts";
 import { miniAppPage } from "./miniapp/page.ts";
 
 export const TRIBUTE_SIGNATURE_HEADER = "trbt-signature";
@@ -49,7 +47,17 @@ const unauthorized = () => json(401, { error: "unauthorized" });
  * authenticate, parse JSON, handle. Unauthenticated callers learn nothing beyond 401.
  */
 export function createHandler(deps: AppDeps): (request: Request) => Promise<Response> {
-  const telegram = createTelegramUpdateHandler(deps);
+  // The doors that need grammY (Telegram updates, the scheduled drain, Mini App invoices) are loaded on
+  // their first request: grammY is most of a cold start, and a Tribute webhook or health check needs none.
+  let telegramHandler:
+    | Promise<{ handleUpdate(update: unknown, requestId: string): Promise<void> }>
+    | undefined;
+  const telegram = () =>
+    telegramHandler ??= import("./telegram/bot.ts").then((m) => m.createTelegramUpdateHandler(deps))
+      .catch((err) => {
+        telegramHandler = undefined;
+        throw err;
+      });
 
   return async (request) => {
     const requestId = request.headers.get("x-request-id") ?? crypto.randomUUID();
@@ -96,11 +104,12 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
       const parsed = parseJsonBody(body);
       if (!parsed.ok) return json(400, { error: parsed.error });
       // Throws only for what a redelivery can fix; anything else was journaled as failed.
-      await telegram.handleUpdate(parsed.value, requestId);
+      await (await telegram()).handleUpdate(parsed.value, requestId);
       return json(200, { ok: true });
     }
     if (route === "app" || route === "app_admin") {
       const initData = request.headers.get(INIT_DATA_HEADER);
+      const { handleMiniApp } = await import("./miniapp/route.ts");
       return handleMiniApp(deps, route === "app" ? "data" : "admin", initData, body, requestId);
     }
     // cron
@@ -111,6 +120,7 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
       const parsed = parseJsonBody(body);
       if (!parsed.ok) return json(400, { error: parsed.error });
     }
+    const { runScheduled } = await import("./jobs/scheduled.ts");
     const report = await runScheduled(deps);
     return json(200, { ok: true, ...report });
   }

@@ -28,7 +28,11 @@ export function createPostgresDb(
       }
       const values = names.map((name) => toParam(args[name]));
       const argList = names.map((name, i) => `${name} => $${i + 1}`).join(", ");
-      const query = sql.unsafe(`select public.${fn}(${argList}) as result`, values as never[]);
+      // prepared: described and planned once per connection (the call shapes are a small fixed set),
+      // instead of a describe round trip and a fresh parse on every call
+      const query = sql.unsafe(`select public.${fn}(${argList}) as result`, values as never[], {
+        prepare: true,
+      });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {

@@ -34,6 +34,9 @@ export type InitDataResult =
   | { ok: false; reason: InitDataFailure };
 
 /** Telegram's guidance: accept init data for at most a day. */
+/** The header the Mini App sends its init data in. */
+export const INIT_DATA_HEADER = "x-telegram-init-data";
+
 export const INIT_DATA_MAX_AGE_SECONDS = 24 * 60 * 60;
 /** Clocks drift a little; init data "from the future" beyond this is refused too. */
 const FUTURE_SKEW_SECONDS = 5 * 60;

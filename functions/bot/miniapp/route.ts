@@ -13,7 +13,7 @@ import { invoiceOf, STARS_CURRENCY, starsPlan } from "../telegram/payments.ts";
 import { langOf, texts } from "../telegram/texts.ts";
 import { validateInitData } from "./initdata.ts";
 
-export const INIT_DATA_HEADER = "x-telegram-init-data";
+export { INIT_DATA_HEADER } from "./initdata.ts";
 
 /** `member_app_view(...)` as JSON (shape documented in migrations/20261126000030_mini_app.sql). */
 export interface MemberAppView {

@@ -22,6 +22,7 @@ import { createPaymentsComposer } from "./payments.ts";
 import { createStarsSubscriptionComposer } from "./stars_subscription.ts";
 import { createSupportComposer } from "./support.ts";
 import { createTextStore } from "./text_store.ts";
+import { botApiFetch } from "./api.ts";
 import { createUserComposer } from "./user.ts";
 
 /** Commands for setMyCommands (deploy): `user` for everyone, `admin` in addition for admin chats. */
@@ -98,7 +99,7 @@ export function createBot(
   requestIdOf: (update: object) => string | undefined = () => undefined,
 ) {
   const bot = new Bot<BotContext>(deps.config.telegramBotToken, {
-    client: { apiRoot: deps.config.telegramApiRoot },
+    client: { apiRoot: deps.config.telegramApiRoot, fetch: botApiFetch },
   });
   bot.api.config.use(autoRetry(RETRY));
   bot.use(contextMiddleware(deps, requestIdOf, createTextStore(deps)));

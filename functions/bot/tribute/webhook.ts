@@ -1,7 +1,7 @@
 import type { AppDeps } from "../app.ts";
 import { json, parseJsonBody } from "../http.ts";
 import { isDeterministicDbError, recordFailedDelivery } from "../journal.ts";
-import { drainOutbox } from "../outbox/drain.ts";
+import { kickOutboxDrain } from "../jobs/kick.ts";
 import { parseTributeEvent } from "./events.ts";
 import { verifyTributeSignature } from "./signature.ts";
 
@@ -9,6 +9,8 @@ import { verifyTributeSignature } from "./signature.ts";
 interface ApplyResult {
   status: "processed" | "duplicate" | "ignored";
   event_id: number;
+  /** the event queued outbox rows (notices, invites): worth starting a delivery */
+  queued?: boolean;
   telegram_user_id: number | null;
 }
 
@@ -88,6 +90,6 @@ export async function handleTributeWebhook(
     status: applied.status,
     telegram_user_id: applied.telegram_user_id,
   });
-  if (applied.status === "processed") deps.background(drainOutbox(deps, 10));
+  if (applied.status === "processed" && applied.queued !== false) kickOutboxDrain(deps);
   return json(200, { ok: true, status: applied.status, event_id: applied.event_id });
 }

@@ -1,0 +1,39 @@
+// Starts a coalesced outbox drain after a request (see kickOutboxDrain). Kept apart from outbox/drain.ts so that
+// the Tribute door does not load grammY (the outbox's Bot API client) before its first drain: grammY is
+// the largest part of a cold start.
+import type { AppDeps } from "../app.ts";
+
+/**
+ * Starts delivering the outbox after a request queued rows in it, coalesced: at most one such drain
+ * runs per instance (per `deps`). A kick while it runs makes it go round once more, and it keeps going
+ * while chunks come back full, so a burst of events is delivered by one worker in order instead of
+ * one drain per event competing for the pool. What it leaves (a crash, a killed task) the scheduled
+ * drain delivers.
+ */
+export function kickOutboxDrain(
+  deps: Pick<AppDeps, "config" | "db" | "log" | "background">,
+  chunk = 10,
+): void {
+  let state = kicks.get(deps);
+  if (!state) kicks.set(deps, state = { running: false, again: false });
+  if (state.running) {
+    state.again = true;
+    return;
+  }
+  const s = state;
+  s.running = true;
+  deps.background((async () => {
+    try {
+      let full = false;
+      do {
+        s.again = false;
+        const { drainOutbox } = await import("../outbox/drain.ts");
+        const counts = await drainOutbox(deps, chunk);
+        full = counts.claimed >= chunk;
+      } while (s.again || full);
+    } finally {
+      s.running = false;
+    }
+  })());
+}
+const kicks = new WeakMap<object, { running: boolean; again: boolean }>();
