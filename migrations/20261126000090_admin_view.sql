@@ -1,0 +1,213 @@
+-- The admin view of the Mini App (issue #14): one read-only function per panel, called by
+-- functions/bot/miniapp/admin.ts only after the init data named a user of ADMIN_TELEGRAM_IDS.
+-- Grants and revocations go through public.grant_access / public.revoke_access like /grant and /revoke.
+--
+--   admin_overview()               members with access now; new, renewed, lapsed, refunded in 7 and 30 days;
+--                                  revenue per month (last 12) per currency, as received (minor units)
+--   admin_find_members(q)          by Telegram id, or by username prefix (a leading @ is ignored)
+--   admin_member(id)               summary, every window and item (user_timeline), payments
+--   admin_health()                 cron job, outbox backlog, latest deliveries journaled `failed`
+--   admin_codes()                  access codes        } when their tables exist (another branch adds them);
+--   admin_broadcast_status()       recent broadcasts   } otherwise {"available": false}
+--
+-- All of them are fast on a million subscriptions (npm run bench: scripts/bench_admin.ts); the indexes
+-- below are what they need beyond the schema's.
+
+-- new: members whose access first began in the period (the first moment of their coverage)
+create index if not exists user_access_first_start_idx on public.user_access ((lower(coverage)));
+-- search by username prefix, case-insensitive
+create index if not exists users_username_search_idx on public.users (lower(username) text_pattern_ops)
+  where username is not null;
+-- refunded in the period (both rails write a refund adjustment)
+create index if not exists access_adjustments_refund_time_idx on public.access_adjustments (event_at)
+  where kind = 'refund';
+-- the latest failed deliveries
+create index if not exists webhook_events_failed_idx on public.webhook_events (received_at desc)
+  where status = 'failed';
+-- revenue per month: an index-only scan over what was paid, whatever the table size around it
+create index if not exists payments_revenue_idx on public.payments (paid_at) include (currency, amount, status)
+  where kind in ('subscription', 'renewal', 'purchase');
+
+-- {
+--   "generated_at": "...",
+--   "members_now": 123,                        -- users whose coverage contains now()
+--   "periods": [{"days": 7, "new": 3, "renewed": 5, "lapsed": 2, "refunded": 1}, {"days": 30, ...}],
+--       new:      access first began in the period
+--       renewed:  paid in the period (subscription, renewal, purchase) with access that began before it
+--       lapsed:   access ended in the period and has not come back
+--       refunded: refunds (Tribute or Stars) in the period
+--   "months": ["2025-12", ..., "2026-11"],      -- the last 12 calendar months (UTC), oldest first
+--   "revenue": [{"month": "2026-11", "currency": "EUR", "amount": 1400, "refunded": 700, "payments": 3}]
+--       amount: paid and kept, refunded: paid and refunded since; both in minor units, never converted
+-- }
+create or replace function public.admin_overview()
+returns jsonb language sql stable set search_path = '' as $$
+  with bounds as (
+    select (date_trunc('month', now() at time zone 'UTC') - interval '11 months') at time zone 'UTC' as since
+  )
+  select jsonb_build_object(
+    'generated_at', now(),
+    'members_now', (select count(*) from public.user_access a
+                    where a.access_until > now() and a.coverage @> now()),
+    'periods', (
+      select jsonb_agg(jsonb_build_object(
+               'days', d,
+               'new', (select count(*) from public.user_access a
+                       where lower(a.coverage) > now() - make_interval(days => d) and lower(a.coverage) <= now()),
+               'renewed', (select count(distinct p.telegram_user_id)
+                           from public.payments p
+                           join public.user_access a on a.telegram_user_id = p.telegram_user_id
+                           where p.kind in ('subscription', 'renewal', 'purchase')
+                             and p.paid_at > now() - make_interval(days => d) and p.paid_at <= now()
+                             and p.status <> 'unmatched'
+                             and lower(a.coverage) <= now() - make_interval(days => d)),
+               'lapsed', (select count(*) from public.user_access a
+                          where a.access_until > now() - make_interval(days => d) and a.access_until <= now()),
+               'refunded', (select count(*) from public.access_adjustments j
+                            where j.kind = 'refund'
+                              and j.event_at > now() - make_interval(days => d) and j.event_at <= now()))
+             order by d)
+      from unnest(array[7, 30]) d),
+    'months', (
+      select jsonb_agg(to_char(m, 'YYYY-MM') order by m)
+      from bounds b, generate_series(b.since at time zone 'UTC', now() at time zone 'UTC', interval '1 month') m),
+    'revenue', coalesce((
+      select jsonb_agg(jsonb_build_object('month', r.month, 'currency', r.currency, 'amount', r.amount,
+                                          'refunded', r.refunded, 'payments', r.n)
+                       order by r.month, r.currency)
+      from (
+        select to_char(p.paid_at at time zone 'UTC', 'YYYY-MM') as month, p.currency,
+               coalesce(sum(p.amount) filter (where p.status = 'paid'), 0)::bigint as amount,
+               coalesce(sum(p.amount) filter (where p.status = 'refunded'), 0)::bigint as refunded,
+               count(*) as n
+        from public.payments p, bounds b
+        where p.kind in ('subscription', 'renewal', 'purchase') and p.paid_at >= b.since
+          and p.status in ('paid', 'refunded')
+        group by 1, 2) r), '[]'::jsonb))
+$$;
+
+-- Up to p_limit members: the one with that Telegram id, or those whose username starts with the query.
+-- [{"telegram_user_id", "username", "first_name", "has_access", "access_until", "blocked"}]
+create or replace function public.admin_find_members(p_query text, p_limit int default 20)
+returns jsonb language sql stable set search_path = '' as $$
+  with q as (
+    select s,
+           case when s ~ '^\d{1,18}$' then s::bigint end as id,
+           replace(replace(replace(lower(s), '\', '\\'), '%', '\%'), '_', '\_') || '%' as prefix
+    from (select nullif(ltrim(btrim(coalesce(p_query, '')), '@'), '') as s) x
+  ), found as (
+    select coalesce(u.telegram_user_id, a.telegram_user_id) as telegram_user_id
+    from q
+    left join public.users u on u.telegram_user_id = q.id
+    left join public.user_access a on a.telegram_user_id = q.id
+    where q.id is not null and coalesce(u.telegram_user_id, a.telegram_user_id) is not null
+    union
+    select u.telegram_user_id from (
+      select u0.telegram_user_id from public.users u0, q
+      where q.id is null and q.s is not null and lower(u0.username) like q.prefix
+      order by lower(u0.username) limit greatest(1, least(coalesce(p_limit, 20), 100))) u
+  )
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'telegram_user_id', f.telegram_user_id, 'username', u.username, 'first_name', u.first_name,
+           'has_access', coalesce(a.coverage @> now(), false), 'access_until', a.access_until,
+           'blocked', u.blocked_at is not null)
+         order by lower(u.username), f.telegram_user_id), '[]'::jsonb)
+  from found f
+  left join public.users u on u.telegram_user_id = f.telegram_user_id
+  left join public.user_access a on a.telegram_user_id = f.telegram_user_id
+$$;
+
+-- One member for the admin: who, access now, the whole timeline (public.user_timeline: every window and
+-- item with its source, dates, segments, refunded or not) and their payments (newest first, at most 100).
+create or replace function public.admin_member(p_telegram_user_id bigint)
+returns jsonb language sql stable set search_path = '' as $$
+  select jsonb_build_object(
+    'summary', public.user_summary(p_telegram_user_id) - 'subscriptions',
+    'timeline', public.user_timeline(p_telegram_user_id),
+    'payments', coalesce((
+      select jsonb_agg(jsonb_build_object(
+               'id', p.id, 'provider', p.provider, 'kind', p.kind, 'plan_code', p.plan_code, 'amount', p.amount,
+               'currency', p.currency, 'status', p.status, 'paid_at', p.paid_at, 'refunded_at', p.refunded_at,
+               'external_id', p.external_id, 'telegram_payment_charge_id', p.telegram_payment_charge_id)
+             order by p.paid_at desc, p.id desc)
+      from (select * from public.payments p0 where p0.telegram_user_id = p_telegram_user_id
+            order by p0.paid_at desc, p0.id desc limit 100) p), '[]'::jsonb))
+$$;
+
+-- The database side of `npm run doctor` for the Health panel (the Telegram and Tribute checks run in the
+-- function, functions/bot/jobs/checks.ts): the pg_cron job, the outbox backlog, failed deliveries.
+-- SECURITY DEFINER only to read cron.job, which service_role cannot; it reads nothing else of cron.
+create or replace function public._admin_cron_job()
+returns jsonb language sql stable security definer set search_path = '' as $$
+  select coalesce((select jsonb_build_object('exists', true, 'schedule', j.schedule, 'active', j.active)
+                   from cron.job j where j.jobname = 'expire-subscriptions' limit 1),
+                  jsonb_build_object('exists', false))
+$$;
+
+create or replace function public.admin_health()
+returns jsonb language sql stable set search_path = '' as $$
+  select jsonb_build_object(
+    'cron', public._admin_cron_job(),
+    'outbox', (select jsonb_build_object('pending', count(*),
+                                         'due', count(*) filter (where o.next_attempt_at <= now()),
+                                         'oldest_due_at', min(o.next_attempt_at) filter (where o.next_attempt_at <= now()))
+               from public.outbox o where o.status in ('pending', 'sending')),
+    'failed_24h', (select count(*) from public.webhook_events w
+                   where w.status = 'failed' and w.received_at > now() - interval '24 hours'),
+    'failed', coalesce((
+      select jsonb_agg(jsonb_build_object('id', w.id, 'source', w.source, 'name', w.name, 'error', w.error,
+                                          'received_at', w.received_at, 'telegram_user_id', w.telegram_user_id)
+                       order by w.received_at desc, w.id desc)
+      from (select * from public.webhook_events w0 where w0.status = 'failed'
+            order by w0.received_at desc limit 20) w), '[]'::jsonb))
+$$;
+
+-- Access codes and broadcasts are built on other branches (tables access_codes / code_redemptions and
+-- broadcasts, with public.broadcast_status(id)). Until they exist these answer {"available": false};
+-- afterwards they read them with dynamic SQL, so this migration neither depends on their columns nor
+-- breaks plpgsql_check where they are missing. Codes come back as whole rows (to_jsonb), newest first.
+create or replace function public.admin_codes()
+returns jsonb language plpgsql stable set search_path = '' as $$
+declare
+  v_table regclass := to_regclass('public.access_codes');
+  v_codes jsonb;
+begin
+  if v_table is null then
+    return jsonb_build_object('available', false, 'codes', '[]'::jsonb);
+  end if;
+  execute format('select coalesce(jsonb_agg(c.j), ''[]''::jsonb) from '
+              || '(select to_jsonb(x) as j from %s x order by 1 desc limit 100) c', v_table)
+    into v_codes;
+  return jsonb_build_object('available', true, 'codes', v_codes);
+end $$;
+
+create or replace function public.admin_broadcast_status()
+returns jsonb language plpgsql stable set search_path = '' as $$
+declare
+  v_table regclass := to_regclass('public.broadcasts');
+  v_status regprocedure := to_regprocedure('public.broadcast_status(bigint)');
+  v_list jsonb;
+begin
+  if v_table is null or v_status is null then
+    return jsonb_build_object('available', false, 'broadcasts', '[]'::jsonb);
+  end if;
+  execute format('select coalesce(jsonb_agg(%s(b.id) order by b.id desc), ''[]''::jsonb) '
+              || 'from (select id from %s order by id desc limit 10) b', v_status::regproc, v_table)
+    into v_list;
+  return jsonb_build_object('available', true, 'broadcasts', v_list);
+end $$;
+
+comment on function public.admin_overview() is 'Mini App admin: overview numbers and revenue per month per currency (read-only).';
+comment on function public.admin_find_members(text, int) is 'Mini App admin: members by Telegram id or username prefix (read-only).';
+comment on function public.admin_member(bigint) is 'Mini App admin: one member with timeline and payments (read-only).';
+comment on function public.admin_health() is 'Mini App admin: cron job, outbox backlog, failed deliveries (read-only).';
+comment on function public.admin_codes() is 'Mini App admin: access codes when the access_codes table exists (read-only).';
+comment on function public.admin_broadcast_status() is 'Mini App admin: recent broadcasts when the broadcasts table exists (read-only).';
+
+-- Locked down like every other function: only the edge function (service_role) calls them.
+revoke all on function public.admin_overview(), public.admin_find_members(text, int), public.admin_member(bigint),
+  public._admin_cron_job(), public.admin_health(), public.admin_codes(), public.admin_broadcast_status()
+  from public, anon, authenticated;
+grant execute on function public.admin_overview(), public.admin_find_members(text, int), public.admin_member(bigint),
+  public._admin_cron_job(), public.admin_health(), public.admin_codes(), public.admin_broadcast_status()
+  to service_role;
