@@ -33,7 +33,8 @@ create index if not exists payments_revenue_idx on public.payments (paid_at) inc
 --   "members_now": 123,                        -- users whose coverage contains now()
 --   "periods": [{"days": 7, "new": 3, "renewed": 5, "lapsed": 2, "refunded": 1}, {"days": 30, ...}],
 --       new:      access first began in the period
---       renewed:  paid in the period (subscription, renewal, purchase) with access that began before it
+--       renewed:  paid in the period (subscription, renewal, purchase; not refunded) with access that
+--                 began before it
 --       lapsed:   access ended in the period and has not come back
 --       refunded: refunds (Tribute or Stars) in the period
 --   "months": ["2025-12", ..., "2026-11"],      -- the last 12 calendar months (UTC), oldest first
@@ -59,7 +60,7 @@ returns jsonb language sql stable set search_path = '' as $$
                            join public.user_access a on a.telegram_user_id = p.telegram_user_id
                            where p.kind in ('subscription', 'renewal', 'purchase')
                              and p.paid_at > now() - make_interval(days => d) and p.paid_at <= now()
-                             and p.status <> 'unmatched'
+                             and p.status = 'paid'
                              and lower(a.coverage) <= now() - make_interval(days => d)),
                'lapsed', (select count(*) from public.user_access a
                           where a.access_until > now() - make_interval(days => d) and a.access_until <= now()),
