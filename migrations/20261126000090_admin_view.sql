@@ -40,6 +40,7 @@ create index if not exists payments_revenue_idx on public.payments (paid_at) inc
 --   "months": ["2025-12", ..., "2026-11"],      -- the last 12 calendar months (UTC), oldest first
 --   "revenue": [{"month": "2026-11", "currency": "EUR", "amount": 1400, "refunded": 700, "payments": 3}]
 --       amount: paid and kept, refunded: paid and refunded since; both in minor units, never converted
+--       (only the currency code's case is unified: Tribute sends "eur")
 -- }
 create or replace function public.admin_overview()
 returns jsonb language sql stable set search_path = '' as $$
@@ -77,7 +78,7 @@ returns jsonb language sql stable set search_path = '' as $$
                                           'refunded', r.refunded, 'payments', r.n)
                        order by r.month, r.currency)
       from (
-        select to_char(p.paid_at at time zone 'UTC', 'YYYY-MM') as month, p.currency,
+        select to_char(p.paid_at at time zone 'UTC', 'YYYY-MM') as month, upper(p.currency) as currency,
                coalesce(sum(p.amount) filter (where p.status = 'paid'), 0)::bigint as amount,
                coalesce(sum(p.amount) filter (where p.status = 'refunded'), 0)::bigint as refunded,
                count(*) as n

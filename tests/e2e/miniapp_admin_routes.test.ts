@@ -57,37 +57,44 @@ Deno.test("mini app admin routes: 403 for members, every panel for admins, grant
     const asAdmin = await initDataFor({ id: ADMIN_ID, language_code: "en" });
     const asAnn = await initDataFor({ id: ANN, language_code: "en" });
 
-    await t.step("a member: 403 from every admin body and method, nothing read, nothing recorded", async () => {
-      db.calls.length = 0;
-      const before = await adminActions();
-      for (const body of EVERY_ADMIN_BODY) {
-        for (const method of ["POST", "GET", "PUT"]) {
-          const res = await fetch(admin, {
-            method,
-            headers: { "X-Telegram-Init-Data": asAnn, "content-type": "application/json" },
-            body: method === "GET" ? undefined : body,
-          });
-          assert.equal(res.status, 403, `${method} ${body}`);
-          assert.deepEqual(await res.json(), { error: "forbidden" });
+    await t.step(
+      "a member: 403 from every admin body and method, nothing read, nothing recorded",
+      async () => {
+        db.calls.length = 0;
+        const before = await adminActions();
+        for (const body of EVERY_ADMIN_BODY) {
+          for (const method of ["POST", "GET", "PUT"]) {
+            const res = await fetch(admin, {
+              method,
+              headers: { "X-Telegram-Init-Data": asAnn, "content-type": "application/json" },
+              body: method === "GET" ? undefined : body,
+            });
+            assert.equal(res.status, 403, `${method} ${body}`);
+            assert.deepEqual(await res.json(), { error: "forbidden" });
+          }
         }
-      }
-      // the admin's id in the body changes nothing: only the init data decides
-      const spoof = await post(asAnn, { panel: "overview", user_id: ADMIN_ID, admin_id: ADMIN_ID });
-      assert.equal(spoof.status, 403);
-      assert.deepEqual(db.calls, [], "nothing was read");
-      assert.equal(await adminActions(), before, "nothing was recorded");
-      assert.equal(h.telegram.calls.length, 0, "no Bot API call");
-      // and invalid init data is a 401 before anything
-      const forged = new URLSearchParams(asAnn);
-      forged.set("user", JSON.stringify({ id: ADMIN_ID, first_name: "Test" }));
-      assert.equal((await post(forged.toString(), { panel: "overview" })).status, 401);
-      assert.equal((await post(await initDataFor({ id: ADMIN_ID }, { ageSeconds: 86400 + 60 }), "{}")).status, 401);
-      assert.deepEqual(db.calls, []);
-    });
+        // the admin's id in the body changes nothing: only the init data decides
+        const spoof = await post(asAnn, { panel: "overview", user_id: ADMIN_ID, admin_id: ADMIN_ID });
+        assert.equal(spoof.status, 403);
+        assert.deepEqual(db.calls, [], "nothing was read");
+        assert.equal(await adminActions(), before, "nothing was recorded");
+        assert.equal(h.telegram.calls.length, 0, "no Bot API call");
+        // and invalid init data is a 401 before anything
+        const forged = new URLSearchParams(asAnn);
+        forged.set("user", JSON.stringify({ id: ADMIN_ID, first_name: "Test" }));
+        assert.equal((await post(forged.toString(), { panel: "overview" })).status, 401);
+        assert.equal(
+          (await post(await initDataFor({ id: ADMIN_ID }, { ageSeconds: 86400 + 60 }), "{}")).status,
+          401,
+        );
+        assert.deepEqual(db.calls, []);
+      },
+    );
 
     await t.step("member data: `admin: true` only in an admin's answer", async () => {
       const view = async (initData: string) =>
-        (await fetch(`${h.url}/app`, { method: "POST", headers: { "X-Telegram-Init-Data": initData } })).json();
+        (await fetch(`${h.url}/app`, { method: "POST", headers: { "X-Telegram-Init-Data": initData } }))
+          .json();
       assert.equal((await view(asAdmin)).admin, true);
       const ann = await view(asAnn);
       assert.ok(!("admin" in ann));
@@ -207,7 +214,9 @@ Deno.test("mini app admin routes: 403 for members, every panel for admins, grant
       assert.equal(d.failed[0].name, "new_subscription");
       assert.match(d.failed[0].error, /subscription_id/);
       const text = JSON.stringify(r.body);
-      for (const secret of [h.config.telegramBotToken, h.config.tributeApiKey]) assert.ok(!text.includes(secret));
+      for (const secret of [h.config.telegramBotToken, h.config.tributeApiKey]) {
+        assert.ok(!text.includes(secret));
+      }
     });
 
     await t.step("codes and broadcasts: not available until their tables exist", async () => {

@@ -50,9 +50,11 @@ export async function seedAdminData(h: Harness, now = Date.now()) {
                                                ${new Date(now - 2 * DAY)})`;
   await h.sql`select public.grant_access(${CAT}, 10, ${ADMIN_ID}, 'seed-cat', ${new Date(now - 20 * DAY)})`;
   await h.sql`select public.grant_access(${DAN}, 5, ${ADMIN_ID}, 'seed-dan', ${new Date(now - 8 * DAY)})`;
-  await h.sql`update public.users set username = 'ann_lee', first_name = 'Ann' where telegram_user_id = ${ANN}`;
+  await h
+    .sql`update public.users set username = 'ann_lee', first_name = 'Ann' where telegram_user_id = ${ANN}`;
   await h.sql`update public.users set username = 'bob_k', first_name = 'Bob' where telegram_user_id = ${BOB}`;
-  await h.sql`update public.users set username = 'annabel', first_name = 'Annabel' where telegram_user_id = ${CAT}`;
+  await h
+    .sql`update public.users set username = 'annabel', first_name = 'Annabel' where telegram_user_id = ${CAT}`;
 
   // A year of earlier payments (users without access items): the chart's history, in EUR and XTR.
   await h.sql`

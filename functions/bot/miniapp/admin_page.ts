@@ -10,9 +10,10 @@
  */
 
 export const ADMIN_STYLE = `
-#admin-tabs { display: flex; gap: 6px; overflow-x: auto; margin: 0 0 12px; padding-bottom: 2px; }
-#admin-tabs button { flex: 0 0 auto; background: var(--section); color: var(--text); font-weight: 500;
-                     padding: 7px 12px; border-radius: 16px; }
+#admin-tabs { display: flex; gap: 4px; overflow-x: auto; margin: 0 0 12px; padding-bottom: 2px; }
+#admin-tabs button { flex: 1 0 auto; background: var(--section); color: var(--text); font-weight: 500;
+                     font-size: 14px; padding: 6px 9px; border-radius: 16px; }
+.card + .card { margin-top: 10px; }
 #admin-tabs button.on { background: var(--button); color: var(--button-text); }
 .topbar { display: flex; justify-content: space-between; align-items: center; gap: 8px; margin-bottom: 12px; }
 .topbar h1 { margin: 0; }
@@ -47,7 +48,9 @@ input.days { width: 5.5em; flex: 0 0 auto; }
 .item { padding: 8px 0; border-bottom: 1px solid color-mix(in srgb, var(--hint) 25%, transparent); }
 .item:last-child { border-bottom: 0; }
 .item .what { font-weight: 600; }
-.item .amount { float: right; font-weight: 600; font-variant-numeric: tabular-nums; }
+.item .head { display: flex; justify-content: space-between; align-items: baseline; gap: 10px; }
+.item .amount { flex: 0 0 auto; font-weight: 600; font-variant-numeric: tabular-nums; }
+.item .meta { overflow-wrap: anywhere; }
 .actions { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 button.danger { background: transparent; color: var(--danger); border: 1px solid var(--danger); }
 .confirm { margin-top: 10px; padding: 10px 12px; border-radius: 10px;
@@ -467,10 +470,15 @@ export const ADMIN_SCRIPT = String.raw`
       if (!rows.length) { c.appendChild(el("div", "empty", t.noPayments)); return c; }
       rows.forEach(function (p) {
         var li = el("div", "item");
-        li.appendChild(el("span", "amount", (p.kind === "refund" ? "−" : "") + amount(p.amount, p.currency)));
+        var head = el("div", "head");
         var what = el("div", "what", provider(p.provider) + " · " + kind(p.kind) + (p.plan_code ? " · " + p.plan_code : ""));
         if (p.status === "refunded") what.appendChild(badge("refunded", t.statuses.refunded));
-        li.append(what, el("div", "meta", fmtDate(p.paid_at) + " · " + (p.telegram_payment_charge_id || p.external_id)));
+        head.append(what, el("span", "amount", (p.kind === "refund" ? "−" : "") + amount(p.amount, p.currency)));
+        var ref = String(p.telegram_payment_charge_id || p.external_id || "");
+        var shown = ref.length > 28 ? ref.slice(0, 24) + "…" : ref;
+        var meta = el("div", "meta", fmtDate(p.paid_at) + (shown ? " · " + shown : ""));
+        meta.title = ref;
+        li.append(head, meta);
         c.appendChild(li);
       });
       return c;

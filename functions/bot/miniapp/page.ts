@@ -292,9 +292,10 @@ const SCRIPT = String.raw`
 
   // The admin view (admin_page.ts) is offered only when the data route said so: the init data named one
   // of the bot's admins. Its own route checks that again on every request.
-  var leaveAdmin = null;
+  var leaveAdmin = null, adminOpened = false;
   function openAdmin() {
     if (!window.MiniAppAdmin) return;
+    adminOpened = true;
     document.documentElement.dataset.view = "admin";
     window.MiniAppAdmin.open({
       lang: lang, locale: t.locale, el: el, fill: fill, fmtDate: fmtDate, toast: toast,
@@ -327,7 +328,8 @@ const SCRIPT = String.raw`
     }
     show(nodes);
     document.documentElement.dataset.state = "ready";
-    if (data.admin === true && location.hash === "#admin") openAdmin();
+    // "#admin" in the URL opens the admin view directly, once (the way back stays on this page)
+    if (data.admin === true && location.hash === "#admin" && !adminOpened) openAdmin();
   }
 
   function load() {
