@@ -172,13 +172,19 @@ create or replace function public.admin_codes()
 returns jsonb language plpgsql stable set search_path = '' as $$
 declare
   v_table regclass := to_regclass('public.access_codes');
+  v_order text;
   v_codes jsonb;
 begin
   if v_table is null then
     return jsonb_build_object('available', false, 'codes', '[]'::jsonb);
   end if;
-  execute format('select coalesce(jsonb_agg(c.j), ''[]''::jsonb) from '
-              || '(select to_jsonb(x) as j from %s x order by 1 desc limit 100) c', v_table)
+  -- newest first: by created_at when the table has it, else by its first column
+  v_order := case when exists (select 1 from pg_catalog.pg_attribute a
+                               where a.attrelid = v_table and a.attname = 'created_at' and not a.attisdropped)
+                  then 'x.created_at' else '1' end;
+  execute format('select coalesce(jsonb_agg(c.j order by c.n), ''[]''::jsonb) from '
+              || '(select to_jsonb(x) as j, row_number() over (order by %s desc) as n from %s x '
+              || ' order by %s desc limit 100) c', v_order, v_table, v_order)
     into v_codes;
   return jsonb_build_object('available', true, 'codes', v_codes);
 end $$;

@@ -1,0 +1,127 @@
+// The admin view's SQL (migrations/20261126000090_admin_view.sql): read-only, service_role only, the
+// username search escapes LIKE wildcards, and the codes / broadcasts panels light up once their tables
+// exist (stand-ins created inside a transaction that is rolled back).
+import assert from "node:assert/strict";
+import { ADMIN_ID, adminSql, resetDb } from "../support/harness.ts";
+
+const PANEL_FUNCTIONS = [
+  "public.admin_overview()",
+  "public.admin_find_members(text, integer)",
+  "public.admin_member(bigint)",
+  "public.admin_health()",
+  "public.admin_codes()",
+  "public.admin_broadcast_status()",
+];
+
+class Rollback extends Error {}
+
+Deno.test("admin panel functions: read-only, executable by service_role only", async () => {
+  const sql = adminSql();
+  try {
+    for (const fn of [...PANEL_FUNCTIONS, "public._admin_cron_job()"]) {
+      const [p] =
+        await sql`select provolatile as v, prosecdef as definer from pg_proc where oid = ${fn}::regprocedure`;
+      assert.equal(p.v, "s", `${fn} is stable (reads only)`);
+      // only the cron.job reader is SECURITY DEFINER (service_role cannot read cron.job)
+      assert.equal(p.definer, fn === "public._admin_cron_job()", fn);
+      for (const role of ["anon", "authenticated"]) {
+        const [r] = await sql`select has_function_privilege(${role}, ${fn}, 'execute') as ok`;
+        assert.equal(r.ok, false, `${role} must not execute ${fn}`);
+      }
+      const [s] = await sql`select has_function_privilege('service_role', ${fn}, 'execute') as ok`;
+      assert.equal(s.ok, true, `service_role executes ${fn}`);
+      const [pub] = await sql`select count(*)::int as n from information_schema.routine_privileges
+                              where specific_name = (select proname || '_' || oid from pg_proc
+                                                     where oid = ${fn}::regprocedure)
+                                and grantee = 'PUBLIC'`;
+      assert.equal(pub.n, 0, `${fn} is not granted to PUBLIC`);
+    }
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("admin_find_members: id, @username prefix, wildcards are literal", async () => {
+  const sql = adminSql();
+  try {
+    await resetDb(sql);
+    await sql`select public.grant_access(8301, 5, ${ADMIN_ID}, 'f1')`;
+    await sql`select public.upsert_user(8301, 'a_b', 'Ann')`;
+    await sql`select public.upsert_user(8302, 'axb', 'Axel')`;
+    await sql`select public.upsert_user(8303, 'Abe', 'Abe')`;
+    const find = async (q: string) =>
+      ((await sql`select public.admin_find_members(${q}) as r`)[0].r as Array<{ telegram_user_id: number }>)
+        .map((m) => Number(m.telegram_user_id));
+    assert.deepEqual(await find("8301"), [8301]);
+    assert.deepEqual(await find("8399"), []);
+    assert.deepEqual(await find("a_"), [8301], "_ is not a wildcard");
+    assert.deepEqual(await find("@A"), [8301, 8303, 8302]);
+    assert.deepEqual(await find("%"), []);
+    assert.deepEqual(await find("  "), []);
+    // a user known only from the ledger (no users row) is found by id
+    await sql`delete from public.users where telegram_user_id = 8301`;
+    assert.deepEqual(await find("8301"), [8301]);
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("admin_codes / admin_broadcast_status: not available, then read the tables once they exist", async () => {
+  const sql = adminSql();
+  try {
+    const [before] = await sql`select public.admin_codes() as c, public.admin_broadcast_status() as b`;
+    assert.deepEqual(before.c, { available: false, codes: [] });
+    assert.deepEqual(before.b, { available: false, broadcasts: [] });
+    await sql.begin(async (tx) => {
+      // stand-ins with the names the other branches use
+      await tx`create table public.access_codes (code text primary key, days int, max_uses int,
+                                                  created_at timestamptz not null)`;
+      await tx`insert into public.access_codes values ('SPRING', 7, 10, now() - interval '2 days'),
+                                                      ('VIP', 30, null, now() - interval '1 day'),
+                                                      ('AUTUMN', 7, 1, now() - interval '3 days')`;
+      await tx`create table public.broadcasts (id bigint primary key, audience text)`;
+      await tx`insert into public.broadcasts values (1, 'all'), (2, 'active')`;
+      await tx.unsafe(`create function public.broadcast_status(p_id bigint default null) returns jsonb
+                       language sql stable set search_path = '' as $$
+                         select jsonb_build_object('id', p_id, 'sent', 3, 'failed', 1, 'blocked', 1, 'left', 0) $$`);
+      const [after] = await tx`select public.admin_codes() as c, public.admin_broadcast_status() as b`;
+      assert.equal(after.c.available, true);
+      assert.deepEqual(after.c.codes.map((c: { code: string }) => c.code), ["VIP", "SPRING", "AUTUMN"]);
+      assert.equal(after.b.available, true);
+      assert.deepEqual(after.b.broadcasts.map((b: { id: number }) => b.id), [2, 1]);
+      assert.equal(after.b.broadcasts[0].sent, 3);
+      throw new Rollback();
+    }).catch((err) => {
+      if (!(err instanceof Rollback)) throw err;
+    });
+    const [again] = await sql`select public.admin_codes() as c`;
+    assert.equal(again.c.available, false);
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("admin_health: cron job, outbox backlog, latest failed deliveries first", async () => {
+  const sql = adminSql();
+  try {
+    await resetDb(sql);
+    for (const [i, ago] of [[1, "3 hours"], [2, "2 days"], [3, "1 minute"]] as const) {
+      await sql`insert into public.webhook_events (source, name, dedupe_key, status, payload, error, received_at)
+                values ('tribute', 'new_subscription', ${"k" + i}, 'failed', '{}', ${"boom " + i},
+                        now() - ${ago}::interval)`;
+    }
+    await sql`insert into public.webhook_events (source, name, dedupe_key, status, payload)
+              values ('tribute', 'x', 'ok', 'processed', '{}')`;
+    await sql`insert into public.outbox (telegram_user_id, kind, template, next_attempt_at)
+              values (1, 'message', 't', now() - interval '10 minutes'), (2, 'message', 't', now() + interval '1 hour')`;
+    const [{ h }] = await sql`select public.admin_health() as h`;
+    assert.deepEqual(h.cron, { exists: true, schedule: "* * * * *", active: true });
+    assert.equal(h.outbox.pending, 2);
+    assert.equal(h.outbox.due, 1);
+    assert.ok(h.outbox.oldest_due_at);
+    assert.equal(h.failed_24h, 2);
+    assert.deepEqual(h.failed.map((f: { error: string }) => f.error), ["boom 3", "boom 1", "boom 2"]);
+  } finally {
+    await sql.end();
+  }
+});
