@@ -24,9 +24,82 @@ create index if not exists access_adjustments_refund_time_idx on public.access_a
 -- the latest failed deliveries
 create index if not exists webhook_events_failed_idx on public.webhook_events (received_at desc)
   where status = 'failed';
--- revenue per month: an index-only scan over what was paid, whatever the table size around it
-create index if not exists payments_revenue_idx on public.payments (paid_at) include (currency, amount, status)
+-- renewed: who paid in the period, read from the index alone
+create index if not exists payments_renewed_idx on public.payments (paid_at) include (telegram_user_id, status)
   where kind in ('subscription', 'renewal', 'purchase');
+
+-- Revenue per month and currency, kept up to date by a trigger on payments, so the overview reads a few
+-- dozen rows instead of aggregating every payment of a year (hundreds of thousands at a million
+-- subscriptions). Additive deltas into one of 8 shards per (month, currency), chosen by backend, so
+-- concurrent payments do not queue on one row. Exact: an insert adds, a refund moves the amount from
+-- "amount" to "refunded", a delete subtracts, a truncate of payments empties it.
+-- tests/sql/admin_view.test.ts holds it equal to the aggregate of payments.
+create table if not exists public.payment_month_totals (
+  month    date not null,              -- first day of the month (UTC) of paid_at
+  currency text not null,              -- upper-cased code as received (Tribute sends "eur")
+  shard    smallint not null,
+  amount   bigint not null default 0,  -- paid and kept, minor units
+  refunded bigint not null default 0,  -- paid and refunded since, minor units
+  payments bigint not null default 0,
+  primary key (month, currency, shard)
+);
+alter table public.payment_month_totals enable row level security;
+comment on table public.payment_month_totals is
+  'Revenue per month and currency (sharded sums of payments), maintained by a trigger on payments.';
+
+create or replace function public._payment_month_add(p_at timestamptz, p_currency text, p_status text,
+                                                     p_amount bigint, p_sign int)
+returns void language sql set search_path = '' as $$
+  insert into public.payment_month_totals as t (month, currency, shard, amount, refunded, payments)
+  values (date_trunc('month', p_at at time zone 'UTC')::date, upper(p_currency), pg_backend_pid() % 8,
+          case when p_status = 'paid' then p_sign * p_amount else 0 end,
+          case when p_status = 'refunded' then p_sign * p_amount else 0 end, p_sign)
+  on conflict (month, currency, shard) do update
+    set amount = t.amount + excluded.amount, refunded = t.refunded + excluded.refunded,
+        payments = t.payments + excluded.payments
+$$;
+
+create or replace function public._payments_month_totals()
+returns trigger language plpgsql set search_path = '' as $$
+begin
+  if tg_op = 'UPDATE' and (old.kind, old.status, old.paid_at, old.currency, old.amount)
+                          is not distinct from (new.kind, new.status, new.paid_at, new.currency, new.amount) then
+    return null;
+  end if;
+  if tg_op in ('UPDATE', 'DELETE') and old.kind in ('subscription', 'renewal', 'purchase')
+     and old.status in ('paid', 'refunded') then
+    perform public._payment_month_add(old.paid_at, old.currency, old.status, old.amount, -1);
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') and new.kind in ('subscription', 'renewal', 'purchase')
+     and new.status in ('paid', 'refunded') then
+    perform public._payment_month_add(new.paid_at, new.currency, new.status, new.amount, 1);
+  end if;
+  return null;
+end $$;
+
+create or replace function public._payments_month_totals_truncate()
+returns trigger language plpgsql set search_path = '' as $$
+begin
+  truncate public.payment_month_totals;
+  return null;
+end $$;
+
+drop trigger if exists payments_month_totals on public.payments;
+create trigger payments_month_totals after insert or update or delete on public.payments
+  for each row execute function public._payments_month_totals();
+drop trigger if exists payments_month_totals_truncate on public.payments;
+create trigger payments_month_totals_truncate after truncate on public.payments
+  for each statement execute function public._payments_month_totals_truncate();
+
+-- what was paid before this migration
+truncate public.payment_month_totals;
+insert into public.payment_month_totals (month, currency, shard, amount, refunded, payments)
+select date_trunc('month', p.paid_at at time zone 'UTC')::date, upper(p.currency), 0,
+       coalesce(sum(p.amount) filter (where p.status = 'paid'), 0),
+       coalesce(sum(p.amount) filter (where p.status = 'refunded'), 0), count(*)
+from public.payments p
+where p.kind in ('subscription', 'renewal', 'purchase') and p.status in ('paid', 'refunded')
+group by 1, 2;
 
 -- {
 --   "generated_at": "...",
@@ -58,11 +131,12 @@ returns jsonb language sql stable set search_path = '' as $$
                        where lower(a.coverage) > now() - make_interval(days => d) and lower(a.coverage) <= now()),
                'renewed', (select count(distinct p.telegram_user_id)
                            from public.payments p
-                           join public.user_access a on a.telegram_user_id = p.telegram_user_id
                            where p.kind in ('subscription', 'renewal', 'purchase')
                              and p.paid_at > now() - make_interval(days => d) and p.paid_at <= now()
                              and p.status = 'paid'
-                             and lower(a.coverage) <= now() - make_interval(days => d)),
+                             and exists (select 1 from public.user_access a
+                                         where a.telegram_user_id = p.telegram_user_id
+                                           and lower(a.coverage) <= now() - make_interval(days => d))),
                'lapsed', (select count(*) from public.user_access a
                           where a.access_until > now() - make_interval(days => d) and a.access_until <= now()),
                'refunded', (select count(*) from public.access_adjustments j
@@ -78,14 +152,12 @@ returns jsonb language sql stable set search_path = '' as $$
                                           'refunded', r.refunded, 'payments', r.n)
                        order by r.month, r.currency)
       from (
-        select to_char(p.paid_at at time zone 'UTC', 'YYYY-MM') as month, upper(p.currency) as currency,
-               coalesce(sum(p.amount) filter (where p.status = 'paid'), 0)::bigint as amount,
-               coalesce(sum(p.amount) filter (where p.status = 'refunded'), 0)::bigint as refunded,
-               count(*) as n
-        from public.payments p, bounds b
-        where p.kind in ('subscription', 'renewal', 'purchase') and p.paid_at >= b.since
-          and p.status in ('paid', 'refunded')
-        group by 1, 2) r), '[]'::jsonb))
+        select to_char(t.month, 'YYYY-MM') as month, t.currency, sum(t.amount)::bigint as amount,
+               sum(t.refunded)::bigint as refunded, sum(t.payments)::bigint as n
+        from public.payment_month_totals t, bounds b
+        where t.month >= (b.since at time zone 'UTC')::date
+        group by 1, 2
+        having sum(t.payments) <> 0) r), '[]'::jsonb))
 $$;
 
 -- Up to p_limit members: the one with that Telegram id, or those whose username starts with the query.
@@ -139,12 +211,17 @@ $$;
 -- The database side of `npm run doctor` for the Health panel (the Telegram and Tribute checks run in the
 -- function, functions/bot/jobs/checks.ts): the pg_cron job, the outbox backlog, failed deliveries.
 -- SECURITY DEFINER only to read cron.job, which service_role cannot; it reads nothing else of cron.
+-- (plpgsql, not sql: a database without pg_cron, like the bench's scratch one, can still create it)
 create or replace function public._admin_cron_job()
-returns jsonb language sql stable security definer set search_path = '' as $$
-  select coalesce((select jsonb_build_object('exists', true, 'schedule', j.schedule, 'active', j.active)
+returns jsonb language plpgsql stable security definer set search_path = '' as $$
+begin
+  if to_regclass('cron.job') is null then
+    return jsonb_build_object('exists', false, 'pg_cron', false);
+  end if;
+  return coalesce((select jsonb_build_object('exists', true, 'schedule', j.schedule, 'active', j.active)
                    from cron.job j where j.jobname = 'expire-subscriptions' limit 1),
-                  jsonb_build_object('exists', false))
-$$;
+                  jsonb_build_object('exists', false));
+end $$;
 
 create or replace function public.admin_health()
 returns jsonb language sql stable set search_path = '' as $$
@@ -204,6 +281,11 @@ begin
     into v_list;
   return jsonb_build_object('available', true, 'broadcasts', v_list);
 end $$;
+
+revoke all on table public.payment_month_totals from anon, authenticated, public;
+grant all on table public.payment_month_totals to service_role;
+revoke all on function public._payment_month_add(timestamptz, text, text, bigint, int),
+  public._payments_month_totals(), public._payments_month_totals_truncate() from public, anon, authenticated;
 
 comment on function public.admin_overview() is 'Mini App admin: overview numbers and revenue per month per currency (read-only).';
 comment on function public.admin_find_members(text, int) is 'Mini App admin: members by Telegram id or username prefix (read-only).';

@@ -125,3 +125,40 @@ Deno.test("admin_health: cron job, outbox backlog, latest failed deliveries firs
     await sql.end();
   }
 });
+
+Deno.test("payment_month_totals: always equal to the aggregate of payments (insert, refund, delete, truncate)", async () => {
+  const sql = adminSql();
+  const totals = async () =>
+    (await sql`select to_char(month, 'YYYY-MM') as m, currency as c, sum(amount)::bigint as a,
+                      sum(refunded)::bigint as r, sum(payments)::bigint as n
+               from public.payment_month_totals group by 1, 2 having sum(payments) <> 0 order by 1, 2`)
+      .map((x) => `${x.m} ${x.c} ${x.a} ${x.r} ${x.n}`);
+  const truth = async () =>
+    (await sql`select to_char(paid_at at time zone 'UTC', 'YYYY-MM') as m, upper(currency) as c,
+                      coalesce(sum(amount) filter (where status = 'paid'), 0)::bigint as a,
+                      coalesce(sum(amount) filter (where status = 'refunded'), 0)::bigint as r, count(*) as n
+               from public.payments where kind in ('subscription', 'renewal', 'purchase')
+                 and status in ('paid', 'refunded') group by 1, 2 order by 1, 2`)
+      .map((x) => `${x.m} ${x.c} ${x.a} ${x.r} ${x.n}`);
+  try {
+    await resetDb(sql);
+    assert.deepEqual(await totals(), []);
+    await sql`select public.apply_star_payment(8401, 'month', 250, 'XTR', 'tot-1')`;
+    await sql`select public.apply_star_payment(8402, 'month', 250, 'XTR', 'tot-2', null, now() - interval '40 days')`;
+    await sql`insert into public.payments (provider, external_id, kind, telegram_user_id, amount, currency, paid_at)
+              values ('tribute', 'tot-3', 'subscription', 8403, 700, 'eur', now() - interval '70 days'),
+                     ('tribute', 'tot-4', 'renewal', 8403, 700, 'EUR', now() - interval '40 days'),
+                     ('tribute', 'tot-5', 'purchase', 8404, 1500, 'usd', now())`;
+    assert.deepEqual(await totals(), await truth());
+    await sql`select public.refund_star_payment('tot-2')`; // an old month changes
+    await sql`update public.payments set amount = 900, paid_at = now() - interval '100 days' where external_id = 'tot-4'`;
+    await sql`delete from public.payments where external_id = 'tot-5'`;
+    await sql`update public.payments set plan_code = 'month' where external_id = 'tot-3'`; // unrelated change
+    assert.deepEqual(await totals(), await truth());
+    assert.ok((await totals()).some((l) => / XTR 0 250 1$/.test(l)), "the refunded month shows it");
+    await sql`truncate public.payments cascade`;
+    assert.deepEqual(await totals(), []);
+  } finally {
+    await sql.end();
+  }
+});

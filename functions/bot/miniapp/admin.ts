@@ -75,7 +75,7 @@ interface AdminContext {
 }
 
 interface HealthRow {
-  cron: { exists: boolean; schedule?: string; active?: boolean };
+  cron: { exists: boolean; schedule?: string; active?: boolean; pg_cron?: false };
   outbox: { pending: number; due: number; oldest_due_at: string | null };
   failed_24h: number;
   failed: Array<{ id: number; source: string; name: string; error: string | null; received_at: string }>;
@@ -129,6 +129,8 @@ async function health(c: AdminContext) {
       ok: db.cron.exists && db.cron.active === true && db.cron.schedule === "* * * * *",
       detail: db.cron.exists
         ? `expire-subscriptions: '${db.cron.schedule}'${db.cron.active ? "" : " (inactive)"}`
+        : db.cron.pg_cron === false
+        ? "pg_cron is not installed in this database"
         : "expire-subscriptions is not scheduled",
     },
     {
