@@ -8,6 +8,7 @@
  * 2. A signed Tribute webhook through the whole handler (verify, parse, one SQL transaction) vs the
  *    health route through the same handler (routing + HTTP overhead only).
  * 3. HMAC verification of a 1 MiB body vs a 1 KiB body (linear in size, as it must be).
+ * 4. The Mini App admin panels on 1,000,000 subscriptions (scripts/bench_admin.ts).
  */
 import postgres from "postgres";
 import { createAppDeps } from "../functions/bot/app.ts";
@@ -16,6 +17,7 @@ import { createPostgresDb } from "../functions/bot/db/postgres.ts";
 import { createHandler } from "../functions/bot/handler.ts";
 import { memoryLogger } from "../functions/bot/log.ts";
 import { signTributeBody, verifyTributeSignature } from "../functions/bot/tribute/signature.ts";
+import { benchAdminPanels } from "./bench_admin.ts";
 
 const BASE_URL = Deno.env.get("DATABASE_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 const dbName = `bench_${Date.now()}`;
@@ -146,6 +148,9 @@ try {
   const bigT = await timeVerify(big, bigSig, 50);
   const tinyT = await timeVerify(tiny, tinySig, 500);
   rows.push(["HMAC verify 1 MiB body (vs 1 KiB)", ms(bigT), ms(tinyT), (bigT / tinyT).toFixed(1)]);
+
+  // ---------------------------------------------------------------- 4. admin panels on 1M subscriptions
+  rows.push(...await benchAdminPanels(sql));
   await sql.end();
 } finally {
   await admin.unsafe(`drop database if exists ${dbName} with (force)`);

@@ -128,6 +128,12 @@ Deno.test("mini app admin routes: 403 for members, every panel for admins, grant
       assert.deepEqual(byName.body.data.map((m: { username: string }) => m.username), ["ann_lee", "annabel"]);
       assert.equal(byName.body.data[0].has_access, true);
       assert.equal(byName.body.data[1].has_access, false);
+      // a member without a username, whose access ended 3 days ago
+      const [dan] = (await post(asAdmin, { panel: "members", query: ` ${DAN} ` })).body.data;
+      assert.equal(dan.telegram_user_id, DAN);
+      assert.equal(dan.username, null);
+      assert.equal(dan.has_access, false);
+      assert.ok(Math.abs(Date.parse(dan.access_until) - (Date.now() - 3 * 86400_000)) < 60_000);
       const none = await post(asAdmin, { panel: "members", query: "zz%" });
       assert.deepEqual(none.body.data, []);
 
