@@ -134,9 +134,11 @@ returns jsonb language sql stable set search_path = '' as $$
                            where p.kind in ('subscription', 'renewal', 'purchase')
                              and p.paid_at > now() - make_interval(days => d) and p.paid_at <= now()
                              and p.status = 'paid'
-                             and exists (select 1 from public.user_access a
-                                         where a.telegram_user_id = p.telegram_user_id
-                                           and lower(a.coverage) <= now() - make_interval(days => d))),
+                             -- not among those whose access began later (few: an index range) or never
+                             and p.telegram_user_id not in (
+                               select a.telegram_user_id from public.user_access a
+                               where lower(a.coverage) > now() - make_interval(days => d)
+                                  or lower(a.coverage) is null)),
                'lapsed', (select count(*) from public.user_access a
                           where a.access_until > now() - make_interval(days => d) and a.access_until <= now()),
                'refunded', (select count(*) from public.access_adjustments j
@@ -178,7 +180,10 @@ returns jsonb language sql stable set search_path = '' as $$
     union
     select u.telegram_user_id from (
       select u0.telegram_user_id from public.users u0, q
+      -- the range lets the pattern index serve a prefix that is not a constant; LIKE keeps it exact
       where q.id is null and q.s is not null and lower(u0.username) like q.prefix
+        and lower(u0.username) operator(pg_catalog.~>=~) lower(q.s)
+        and lower(u0.username) operator(pg_catalog.~<~) (lower(q.s) || chr(1114111))
       order by lower(u0.username) limit greatest(1, least(coalesce(p_limit, 20), 100))) u
   )
   select coalesce(jsonb_agg(jsonb_build_object(

@@ -135,7 +135,9 @@ export async function benchAdminPanels(
       (t / scan).toFixed(3),
     ]);
   }
-  console.error(`(admin bench: 1M subscriptions, ${USERS} users built in ${buildSeconds.toFixed(1)} s)`);
+  if (opts.build !== false) {
+    console.error(`(admin bench: 1M subscriptions, ${USERS} users built in ${buildSeconds.toFixed(1)} s)`);
+  }
   return rows;
 }
 
