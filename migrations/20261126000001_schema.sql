@@ -96,8 +96,11 @@ create index access_adjustments_user_idx on public.access_adjustments (telegram_
 create table public.user_access (
   telegram_user_id bigint primary key,
   coverage         tstzmultirange not null default '{}',
+  -- with plans that open different chats: each paid chat's coverage ({"<chat id>": ..., "*": every other})
+  chat_coverage    jsonb null,
   access_until     timestamptz null,
   has_access       boolean not null default false,
+  open_chats       text[] not null default '{}',  -- chat keys open at the last refresh ('*': every paid chat)
   next_change_at   timestamptz null,
   covering_item    bigint null,
   updated_at       timestamptz not null default now()

@@ -95,6 +95,53 @@ returns timestamptz language sql stable set search_path = '' as $$
     and w.name in ('new_subscription', 'renewed_subscription')
 $$;
 
+-- ------------------------------------------------------------------ paid chats (tiers)
+
+-- Does an item whose plan opens p_chats (text of a bigint[]; null: every paid chat) count in the
+-- timeline of chat key p_key (null: every paid chat no plan names)?
+create or replace function public._opens_chat(p_chats text, p_key bigint, p_keys bigint[])
+returns boolean language sql immutable set search_path = '' as $$
+  select p_chats is null or (p_key is not null and p_key = any (p_chats::bigint[]))
+$$;
+
+-- The timeline whose result an item's own segments show: its plan's first chat, or the '*' timeline.
+create or replace function public._primary_chat(p_chats text, p_keys bigint[])
+returns bigint language sql immutable set search_path = '' as $$
+  select case when p_chats is null then null
+              else (select min(c) from unnest(p_chats::bigint[]) c where c = any (p_keys)) end
+$$;
+
+-- Which chat keys are open at p_at: '*' (every paid chat no plan names; also the only key when no plan
+-- names chats) and the chat ids whose timeline covers p_at.
+create or replace function public._open_chat_keys(p_cov tstzmultirange, p_chat jsonb, p_at timestamptz)
+returns text[] language sql immutable set search_path = '' as $$
+  select case
+    when p_cov is null then null
+    when p_chat is null then case when p_cov @> p_at then array['*'] else '{}'::text[] end
+    else coalesce((select array_agg(e.key order by e.key) from jsonb_each_text(p_chat) e
+                   where e.value::tstzmultirange @> p_at), '{}'::text[])
+  end
+$$;
+
+-- The next moment after p_at at which any chat opens or closes (null: never again).
+create or replace function public._next_access_change(p_cov tstzmultirange, p_chat jsonb, p_at timestamptz)
+returns timestamptz language sql immutable set search_path = '' as $$
+  select min(b) from (
+    select unnest(array[lower(r), upper(r)]) as b
+    from unnest(coalesce((select array_agg(e.value::tstzmultirange) from jsonb_each_text(p_chat) e),
+                         array[p_cov])) m, unnest(m) r
+  ) x where b > p_at
+$$;
+
+-- Of the paid chats the function knows (PAID_CHAT_ID), those the user may be in now.
+create or replace function public.open_chats(p_telegram_user_id bigint, p_chats bigint[])
+returns bigint[] language sql stable set search_path = '' as $$
+  select coalesce(array_agg(c order by c), '{}'::bigint[])
+  from public.user_access a, unnest(p_chats) c
+  where a.telegram_user_id = p_telegram_user_id
+    and coalesce(a.chat_coverage ->> c::text, a.chat_coverage ->> '*', a.coverage::text)::tstzmultirange @> now()
+$$;
+
 -- ------------------------------------------------------------------ the recompute
 
 -- Recomputes one user's timeline from their whole ledger and stores it: each item's segments, bounds
@@ -140,6 +187,16 @@ declare
   v_next timestamptz;
   v_covering bigint;
   v_status text;
+  -- paid chats (CONTRACT section 5, tiers): each item opens the chats of its plan (plans.chat_ids; null:
+  -- every paid chat). With no plan naming chats there is one timeline; otherwise one per named chat plus
+  -- one ('*') for every other paid chat, each built only from the items that open that chat.
+  w_chats text[] := '{}'::text[];
+  v_keys bigint[];
+  v_key bigint;
+  v_kcov tstzmultirange;
+  v_chat_cov jsonb := '{}'::jsonb;
+  v_open text[];
+  v_prev_open text[];
 begin
   -- rows written here are outputs: the trigger on subscriptions must not recompute them again
   perform set_config('app.recompute', 'on', true);
@@ -157,8 +214,11 @@ begin
 
   -- 1. Windows. Tribute subscriptions with journaled events are replayed; other windows (a recurring
   -- Stars charge's period, a window written by hand) are as written.
-  for r in select s.id, s.external_id, s.provider, s.kind, s.status, s.starts_at, s.expires_at
-           from public.subscriptions s
+  for r in select s.id, s.external_id, s.provider, s.kind, s.status, s.starts_at, s.expires_at,
+                  coalesce(pl.chat_ids, (select p.chat_ids from public.plans p
+                                         where s.provider = 'tribute' and s.kind = 'subscription'
+                                           and p.tribute_subscription_id::text = s.external_id))::text as chats
+           from public.subscriptions s left join public.plans pl on pl.code = s.plan_code
            where s.telegram_user_id = p_user and s.duration is null
   loop
     if r.provider = 'tribute' and r.kind = 'subscription' then
@@ -166,13 +226,17 @@ begin
       if f.events > 0 then
         update public.subscriptions x
            set type = f.sub_type, provider_expires_at = f.provider_expires_at, last_event_at = f.last_event_at,
-               event_at = f.window_start
-         where x.id = r.id and (x.type, x.provider_expires_at, x.last_event_at, x.event_at)
-                 is distinct from (f.sub_type, f.provider_expires_at, f.last_event_at, f.window_start);
+               event_at = f.window_start,
+               plan_code = (select p.code from public.plans p where p.tribute_subscription_id::text = r.external_id)
+         where x.id = r.id
+           and (x.type, x.provider_expires_at, x.last_event_at, x.event_at, x.plan_code)
+               is distinct from (f.sub_type, f.provider_expires_at, f.last_event_at, f.window_start,
+                                 (select p.code from public.plans p where p.tribute_subscription_id::text = r.external_id));
         w_id := w_id || r.id; w_ext := w_ext || r.external_id; w_provider := w_provider || r.provider;
         w_subject := w_subject || ('tribute:subscription:' || r.external_id);
         w_start := w_start || f.window_start; w_end := w_end || f.provider_expires_at;
         w_last := w_last || f.last_event_at; w_status := w_status || f.status; w_auto := w_auto || f.auto_renew;
+        w_chats := w_chats || r.chats;
         continue;
       end if;
     end if;
@@ -187,6 +251,7 @@ begin
     w_subject := w_subject || null::text;
     w_start := w_start || r.starts_at; w_end := w_end || r.expires_at;
     w_last := w_last || r.starts_at; w_status := w_status || null::text; w_auto := w_auto || false;
+    w_chats := w_chats || r.chats;
   end loop;
   n := coalesce(array_length(w_id, 1), 0);
 
@@ -200,8 +265,9 @@ begin
            array_agg(w_last[k] order by w_start[k], w_ext[k] collate "C"),
            array_agg(w_status[k] order by w_start[k], w_ext[k] collate "C"),
            array_agg(w_auto[k] order by w_start[k], w_ext[k] collate "C"),
+           array_agg(w_chats[k] order by w_start[k], w_ext[k] collate "C"),
            array_agg(w_start[k] order by w_start[k], w_ext[k] collate "C")
-      into w_id, w_ext, w_provider, w_subject, w_end, w_last, w_status, w_auto, w_start
+      into w_id, w_ext, w_provider, w_subject, w_end, w_last, w_status, w_auto, w_chats, w_start
       from generate_subscripts(w_id, 1) k;
   end if;
   w_donated := array_fill(false, array[greatest(n, 1)]);
@@ -214,14 +280,17 @@ begin
       if w_subject[j] is not null and not w_donated[j] and w_status[j] = 'cancelled'
          and w_start[j] < w_start[i] and w_last[j] < w_start[i] and w_end[j] > w_start[i] then
         w_donated[j] := true;
-        insert into public.subscriptions as x (telegram_user_id, provider, external_id, kind, status, event_at, duration,
-                                               starts_at, expires_at, details)
-        values (p_user, w_provider[j], 'bonus:' || w_ext[j], 'bonus', 'active', w_start[i], w_end[j] - w_start[i],
-                w_start[i], w_start[i], jsonb_build_object('from_subscription', w_id[j], 'to_subscription', w_id[i]))
+        insert into public.subscriptions as x (telegram_user_id, provider, external_id, kind, plan_code, status, event_at,
+                                               duration, starts_at, expires_at, details)
+        values (p_user, w_provider[j], 'bonus:' || w_ext[j], 'bonus',
+                (select d.plan_code from public.subscriptions d where d.id = w_id[j]), 'active', w_start[i],
+                w_end[j] - w_start[i], w_start[i], w_start[i],
+                jsonb_build_object('from_subscription', w_id[j], 'to_subscription', w_id[i]))
         on conflict (provider, external_id) do update
           set event_at = excluded.event_at, duration = excluded.duration, details = excluded.details,
-              telegram_user_id = excluded.telegram_user_id
-          where (x.event_at, x.duration, x.details) is distinct from (excluded.event_at, excluded.duration, excluded.details);
+              plan_code = excluded.plan_code, telegram_user_id = excluded.telegram_user_id
+          where (x.event_at, x.duration, x.details, x.plan_code)
+                is distinct from (excluded.event_at, excluded.duration, excluded.details, excluded.plan_code);
         v_bonus_keys := v_bonus_keys || ('bonus:' || w_ext[j]);
         update public.subscriptions x set bonus_to = w_id[i] where x.id = w_id[j] and x.bonus_to is distinct from w_id[i];
         w_end[j] := w_start[i];
@@ -235,39 +304,7 @@ begin
    where x.telegram_user_id = p_user and x.duration is null and x.bonus_to is not null
      and not ('bonus:' || x.external_id = any (v_bonus_keys));
 
-  -- 3. Windows minus revocations: coverage.
-  for i in 1 .. n loop
-    v_segs := case when w_end[i] > w_start[i] then tstzmultirange(tstzrange(w_start[i], w_end[i])) else '{}' end;
-    foreach v_rev in array v_revokes loop
-      continue when v_rev >= w_end[i];
-      v_reopen := case when w_subject[i] is null then null else public._tribute_reopened_at(w_subject[i], v_rev) end;
-      v_segs := v_segs - tstzmultirange(tstzrange(v_rev, v_reopen));
-    end loop;
-    v_cov := v_cov + v_segs;
-    if v_segs @> now() then v_covering := coalesce(v_covering, w_id[i]); end if;
-    if w_subject[i] is not null then
-      v_until := coalesce(upper(v_segs), least(w_start[i], w_end[i]));
-      v_status := case when v_until <= now() then 'expired' else w_status[i] end;
-      update public.subscriptions x
-         set segments = v_segs, starts_at = w_start[i], expires_at = v_until, status = v_status,
-             auto_renew = w_auto[i] and v_status = 'active',
-             ended_at = case when v_status = 'expired' then coalesce(x.ended_at, now()) end, updated_at = now()
-       where x.id = w_id[i]
-         and (x.segments, x.starts_at, x.expires_at, x.status, x.auto_renew)
-             is distinct from (v_segs, w_start[i], v_until, v_status, w_auto[i] and v_status = 'active');
-    elsif upper(v_segs) is distinct from greatest(w_start[i], w_end[i]) and w_end[i] > w_start[i] then
-      -- a fixed window cut by a revocation ends where the cut begins
-      update public.subscriptions x
-         set segments = v_segs, expires_at = coalesce(upper(v_segs), x.starts_at), auto_renew = false,
-             status = case when coalesce(upper(v_segs), x.starts_at) <= now() then 'expired' else x.status end,
-             ended_at = coalesce(x.ended_at, now()), updated_at = now()
-       where x.id = w_id[i] and x.segments is distinct from v_segs;
-    else
-      update public.subscriptions x set segments = v_segs where x.id = w_id[i] and x.segments is distinct from v_segs;
-    end if;
-  end loop;
-
-  -- 4. Refunds of banked items: a Tribute refund without purchase_id takes back the latest purchase of
+  -- 3. Refunds of banked items: a Tribute refund without purchase_id takes back the latest purchase of
   -- its product made before it that no other refund took. (Refunds that name their item: above.)
   for r in select a.product_id, a.event_at from public.access_adjustments a
            where a.telegram_user_id = p_user and a.kind = 'refund' and a.target_external_id is null
@@ -283,39 +320,92 @@ begin
     if found then v_refunded := v_refunded || v_match; end if;
   end loop;
 
-  -- 5. Banked items, in event order, take uncovered time from their own event_at on.
-  for r in select s.id, s.event_at, s.duration, s.status, s.refunded_at from public.subscriptions s
-           where s.telegram_user_id = p_user and s.duration is not null
-           order by s.event_at, s.external_id collate "C"
-  loop
-    v_segs := '{}';
-    if not (r.id = any (v_refunded)) then
-      select min(x) into v_bound from unnest(v_revokes) x where x > r.event_at;
-      v_left := r.duration;
-      for v_piece in select p from unnest(tstzmultirange(tstzrange(r.event_at, v_bound)) - v_cov) p loop
-        exit when v_left <= interval '0';
-        if upper_inf(v_piece) or upper(v_piece) - lower(v_piece) >= v_left then
-          v_segs := v_segs + tstzmultirange(tstzrange(lower(v_piece), lower(v_piece) + v_left));
-          v_left := interval '0';
-        else
-          v_segs := v_segs + tstzmultirange(v_piece);
-          v_left := v_left - (upper(v_piece) - lower(v_piece));
-        end if;
+  -- 4. One timeline per paid chat key: windows minus revocations give its coverage, then banked
+  -- items, in event order, take uncovered time from their own event_at on. The user's coverage is the
+  -- union (has_access: some chat is open).
+  select coalesce(array_agg(distinct c order by c), '{}'::bigint[]) into v_keys
+    from public.subscriptions s
+    join public.plans pl on pl.code = s.plan_code
+    cross join lateral unnest(pl.chat_ids) c
+   where s.telegram_user_id = p_user;
+  for v_ki in 0 .. cardinality(v_keys) loop
+    v_key := case when v_ki = 0 then null else v_keys[v_ki] end;
+    v_kcov := '{}'::tstzmultirange;
+    for i in 1 .. n loop
+      continue when not public._opens_chat(w_chats[i], v_key, v_keys);
+      v_segs := case when w_end[i] > w_start[i] then tstzmultirange(tstzrange(w_start[i], w_end[i])) else '{}' end;
+      foreach v_rev in array v_revokes loop
+        continue when v_rev >= w_end[i];
+        v_reopen := case when w_subject[i] is null then null else public._tribute_reopened_at(w_subject[i], v_rev) end;
+        v_segs := v_segs - tstzmultirange(tstzrange(v_rev, v_reopen));
       end loop;
-      v_cov := v_cov + v_segs;
-      if v_segs @> now() then v_covering := coalesce(v_covering, r.id); end if;
+      v_kcov := v_kcov + v_segs;
+      if v_segs @> now() then v_covering := coalesce(v_covering, w_id[i]); end if;
+      -- an item's own segments are those of its first chat's timeline
+      continue when v_key is distinct from public._primary_chat(w_chats[i], v_keys);
+      if w_subject[i] is not null then
+        v_until := coalesce(upper(v_segs), least(w_start[i], w_end[i]));
+        v_status := case when v_until <= now() then 'expired' else w_status[i] end;
+        update public.subscriptions x
+           set segments = v_segs, starts_at = w_start[i], expires_at = v_until, status = v_status,
+               auto_renew = w_auto[i] and v_status = 'active',
+               ended_at = case when v_status = 'expired' then coalesce(x.ended_at, now()) end, updated_at = now()
+         where x.id = w_id[i]
+           and (x.segments, x.starts_at, x.expires_at, x.status, x.auto_renew)
+               is distinct from (v_segs, w_start[i], v_until, v_status, w_auto[i] and v_status = 'active');
+      elsif upper(v_segs) is distinct from greatest(w_start[i], w_end[i]) and w_end[i] > w_start[i] then
+        -- a fixed window cut by a revocation ends where the cut begins
+        update public.subscriptions x
+           set segments = v_segs, expires_at = coalesce(upper(v_segs), x.starts_at), auto_renew = false,
+               status = case when coalesce(upper(v_segs), x.starts_at) <= now() then 'expired' else x.status end,
+               ended_at = coalesce(x.ended_at, now()), updated_at = now()
+         where x.id = w_id[i] and x.segments is distinct from v_segs;
+      else
+        update public.subscriptions x set segments = v_segs where x.id = w_id[i] and x.segments is distinct from v_segs;
+      end if;
+    end loop;
+
+      -- banked items, in event order, take uncovered time from their own event_at on
+    for r in select s.id, s.event_at, s.duration, s.status, s.refunded_at, pl.chat_ids::text as chats
+             from public.subscriptions s left join public.plans pl on pl.code = s.plan_code
+             where s.telegram_user_id = p_user and s.duration is not null
+             order by s.event_at, s.external_id collate "C"
+    loop
+      continue when not public._opens_chat(r.chats, v_key, v_keys);
+      v_segs := '{}';
+      if not (r.id = any (v_refunded)) then
+        select min(x) into v_bound from unnest(v_revokes) x where x > r.event_at;
+        v_left := r.duration;
+        for v_piece in select p from unnest(tstzmultirange(tstzrange(r.event_at, v_bound)) - v_kcov) p loop
+          exit when v_left <= interval '0';
+          if upper_inf(v_piece) or upper(v_piece) - lower(v_piece) >= v_left then
+            v_segs := v_segs + tstzmultirange(tstzrange(lower(v_piece), lower(v_piece) + v_left));
+            v_left := interval '0';
+          else
+            v_segs := v_segs + tstzmultirange(v_piece);
+            v_left := v_left - (upper(v_piece) - lower(v_piece));
+          end if;
+        end loop;
+        v_kcov := v_kcov + v_segs;
+        if v_segs @> now() then v_covering := coalesce(v_covering, r.id); end if;
+      end if;
+      continue when v_key is distinct from public._primary_chat(r.chats, v_keys);
+      v_until := coalesce(upper(v_segs), r.event_at);
+      v_status := case when r.id = any (v_refunded) then 'refunded' when v_until <= now() then 'expired' else 'active' end;
+      update public.subscriptions x
+         set segments = v_segs, starts_at = coalesce(lower(v_segs), r.event_at), expires_at = v_until,
+             status = v_status,
+             refunded_at = case when v_status = 'refunded' then coalesce(x.refunded_at, now()) end,
+             ended_at = case when v_status in ('expired', 'refunded') then coalesce(x.ended_at, now()) end,
+             updated_at = now()
+       where x.id = r.id
+         and (x.segments, x.starts_at, x.expires_at, x.status)
+             is distinct from (v_segs, coalesce(lower(v_segs), r.event_at), v_until, v_status);
+    end loop;
+    v_cov := v_cov + v_kcov;
+    if cardinality(v_keys) > 0 then
+      v_chat_cov := v_chat_cov || jsonb_build_object(coalesce(v_key::text, '*'), v_kcov::text);
     end if;
-    v_until := coalesce(upper(v_segs), r.event_at);
-    v_status := case when r.id = any (v_refunded) then 'refunded' when v_until <= now() then 'expired' else 'active' end;
-    update public.subscriptions x
-       set segments = v_segs, starts_at = coalesce(lower(v_segs), r.event_at), expires_at = v_until,
-           status = v_status,
-           refunded_at = case when v_status = 'refunded' then coalesce(x.refunded_at, now()) end,
-           ended_at = case when v_status in ('expired', 'refunded') then coalesce(x.ended_at, now()) end,
-           updated_at = now()
-     where x.id = r.id
-       and (x.segments, x.starts_at, x.expires_at, x.status)
-           is distinct from (v_segs, coalesce(lower(v_segs), r.event_at), v_until, v_status);
   end loop;
   if cardinality(v_refunded) > 0 then
     update public.payments p set status = 'refunded', refunded_at = coalesce(p.refunded_at, now())
@@ -325,19 +415,29 @@ begin
   -- 6. The user's result.
   v_has := v_cov @> now();
   v_until := upper(v_cov);
-  v_next := case when v_has then (select upper(p) from unnest(v_cov) p where p @> now())
-                 else (select min(lower(p)) from unnest(v_cov) p where lower(p) > now()) end;
-  insert into public.user_access as a (telegram_user_id, coverage, access_until, has_access, next_change_at,
-                                       covering_item, updated_at)
-  values (p_user, v_cov, v_until, v_has, v_next, v_covering, now())
+  if cardinality(v_keys) = 0 then v_chat_cov := null; end if;
+  v_next := public._next_access_change(v_cov, v_chat_cov, now());
+  v_open := public._open_chat_keys(v_cov, v_chat_cov, now());
+  v_prev_open := coalesce(public._open_chat_keys(v_prev.coverage, v_prev.chat_coverage, now()), '{}'::text[]);
+  insert into public.user_access as a (telegram_user_id, coverage, chat_coverage, access_until, has_access,
+                                       open_chats, next_change_at, covering_item, updated_at)
+  values (p_user, v_cov, v_chat_cov, v_until, v_has, v_open, v_next, v_covering, now())
   on conflict (telegram_user_id) do update
-    set coverage = excluded.coverage, access_until = excluded.access_until, has_access = excluded.has_access,
-        next_change_at = excluded.next_change_at, covering_item = excluded.covering_item, updated_at = now();
+    set coverage = excluded.coverage, chat_coverage = excluded.chat_coverage, access_until = excluded.access_until,
+        has_access = excluded.has_access, open_chats = excluded.open_chats, next_change_at = excluded.next_change_at,
+        covering_item = excluded.covering_item, updated_at = now();
 
   if p_cause is not null then
     if v_has and not v_had then
       perform public._queue(p_user, 'invite', 'activated', jsonb_build_object('until', v_until), p_cause || ':invite');
     elsif v_had and not v_has then
+      perform public._queue(p_user, 'remove', p_end_template, jsonb_build_object('until', v_until),
+                            p_cause || ':remove');
+    elsif v_has and not (v_open <@ v_prev_open) then
+      -- a paid chat opened while another stays open: an invite to the chats now open
+      perform public._queue(p_user, 'invite', 'activated', jsonb_build_object('until', v_until), p_cause || ':invite');
+    elsif v_has and not (v_prev_open <@ v_open) then
+      -- a paid chat closed while another stays open: removed from that one, no notice
       perform public._queue(p_user, 'remove', p_end_template, jsonb_build_object('until', v_until),
                             p_cause || ':remove');
     elsif v_has and p_announce_moves and v_until > v_prev.access_until then

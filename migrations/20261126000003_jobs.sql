@@ -3,12 +3,13 @@
 -- 20261126000014_access_jobs.sql.)
 
 -- Claims up to p_limit due outbox rows for delivery (a lease: a worker that dies lets them come back
--- after p_lease_seconds). Concurrent drains never get the same row.
+-- after p_lease_seconds). Concurrent drains never get the same row. Broadcast copies (kind 'copy') are
+-- not claimed here but by claim_broadcast, at the shared pace: a notice never waits behind a broadcast.
 create or replace function public.claim_outbox(p_limit int default 50, p_lease_seconds int default 120)
 returns jsonb language sql set search_path = '' as $$
   with due as (
     select o.id from public.outbox o
-    where o.status in ('pending', 'sending')
+    where o.status in ('pending', 'sending') and o.kind <> 'copy'
       and ((o.status = 'pending' and o.next_attempt_at <= now())
            or (o.status = 'sending' and o.locked_until < now()))
     order by o.next_attempt_at, o.id
@@ -40,7 +41,8 @@ begin
 end $$;
 
 -- A failed delivery: retried with exponential backoff (30 s doubling, at most 1 h) or after Telegram's
--- retry_after; a user who blocked the bot is marked and their pending messages skipped; after
+-- retry_after; a user who blocked the bot is marked and their pending messages (broadcast copies too)
+-- skipped, and later broadcasts leave them out; after
 -- p_max_attempts the row is given up as failed. Only a row still being delivered ('sending') changes
 -- state: a worker whose lease ran out (and whose row another worker already sent) cannot put it back.
 create or replace function public.fail_outbox(p_id bigint, p_error text, p_retry_after_seconds int default null,
@@ -60,7 +62,7 @@ begin
     insert into public.users (telegram_user_id, blocked_at) values (v_row.telegram_user_id, now())
     on conflict (telegram_user_id) do update set blocked_at = coalesce(users.blocked_at, now()), updated_at = now();
     update public.outbox set status = 'skipped', locked_until = null, last_error = 'user blocked the bot'
-     where telegram_user_id = v_row.telegram_user_id and kind in ('message', 'invite')
+     where telegram_user_id = v_row.telegram_user_id and kind in ('message', 'invite', 'copy')
        and (status = 'pending' or (status = 'sending' and id = p_id));
   end if;
   if v_row.status <> 'sending' then

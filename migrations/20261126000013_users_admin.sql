@@ -145,10 +145,15 @@ returns jsonb language sql stable set search_path = '' as $$
                             where w.status = 'failed' and w.received_at > now() - interval '24 hours'))
 $$;
 
-create or replace function public.note_chat_member(p_telegram_user_id bigint, p_in_chat boolean)
+-- A member joined or left a paid chat. has_access answers for that chat (p_chat_id): with plans that
+-- open different chats, access to one chat does not open another.
+create or replace function public.note_chat_member(p_telegram_user_id bigint, p_in_chat boolean,
+                                                   p_chat_id bigint default null)
 returns jsonb language plpgsql set search_path = '' as $$
 begin
   insert into public.users (telegram_user_id, in_chat) values (p_telegram_user_id, p_in_chat)
   on conflict (telegram_user_id) do update set in_chat = excluded.in_chat, updated_at = now();
-  return jsonb_build_object('has_access', public.has_access(p_telegram_user_id));
+  return jsonb_build_object('has_access', case
+    when p_chat_id is null then public.has_access(p_telegram_user_id)
+    else cardinality(public.open_chats(p_telegram_user_id, array[p_chat_id])) > 0 end);
 end $$;

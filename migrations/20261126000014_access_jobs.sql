@@ -13,7 +13,7 @@ declare
   v_users bigint[];
   r record;
   v_has boolean;
-  v_next timestamptz;
+  v_open text[];
   v_from timestamptz;
 begin
   -- status is an output of the timeline: changing it needs no recompute
@@ -37,22 +37,30 @@ begin
            for update skip locked
   loop
     v_has := r.coverage @> now();
-    v_next := case when v_has then (select upper(p) from unnest(r.coverage) p where p @> now())
-                   else (select min(lower(p)) from unnest(r.coverage) p where lower(p) > now()) end;
+    v_open := public._open_chat_keys(r.coverage, r.chat_coverage, now());
     update public.user_access a
-       set has_access = v_has, next_change_at = v_next, updated_at = now(),
+       set has_access = v_has, open_chats = v_open, updated_at = now(),
+           next_change_at = public._next_access_change(r.coverage, r.chat_coverage, now()),
            covering_item = (select s.id from public.subscriptions s
                             where s.telegram_user_id = r.telegram_user_id and s.segments @> now()
                             order by s.duration is not null, s.id limit 1)
      where a.telegram_user_id = r.telegram_user_id;
+    -- keyed by the moment reached: two concurrent runs, or a rerun, queue each once
     if not v_has and (r.has_access or r.telegram_user_id = any (v_users)) then
-      -- keyed by the moment access ended: two concurrent runs, or a rerun, queue it once
       perform public._queue(r.telegram_user_id, 'remove', 'expired', jsonb_build_object('until', r.access_until),
                             'expired:' || r.telegram_user_id || ':' || coalesce(extract(epoch from r.access_until)::bigint, 0));
     elsif v_has and not r.has_access then
       v_from := (select lower(p) from unnest(r.coverage) p where p @> now());
-      perform public._queue(r.telegram_user_id, 'invite', 'activated', jsonb_build_object('until', v_next),
+      perform public._queue(r.telegram_user_id, 'invite', 'activated', jsonb_build_object('until', r.access_until),
                             'began:' || r.telegram_user_id || ':' || extract(epoch from v_from)::bigint);
+    elsif v_has and not (v_open <@ r.open_chats) then
+      -- another paid chat opened (a tier's time began)
+      perform public._queue(r.telegram_user_id, 'invite', 'activated', jsonb_build_object('until', r.access_until),
+                            'chats-opened:' || r.telegram_user_id || ':' || extract(epoch from r.next_change_at)::bigint);
+    elsif v_has and not (r.open_chats <@ v_open) then
+      -- a paid chat closed while another stays open: removed from that one
+      perform public._queue(r.telegram_user_id, 'remove', 'expired', jsonb_build_object('until', r.access_until),
+                            'chats-closed:' || r.telegram_user_id || ':' || extract(epoch from r.next_change_at)::bigint);
     end if;
   end loop;
   return v_n;
@@ -69,10 +77,13 @@ declare
   v_n int := 0;
   v_id bigint;
 begin
-  for r in select a.telegram_user_id, a.next_change_at as ends_at from public.user_access a
+  -- candidates: something changes within 3 days (with several paid chats that may be one chat closing,
+  -- so the end of all access is taken from the coverage itself)
+  for r in select a.telegram_user_id, (select upper(p) from unnest(a.coverage) p where p @> now()) as ends_at
+           from public.user_access a
            where a.has_access and a.next_change_at > now() and a.next_change_at <= now() + interval '3 days'
   loop
-    continue when not public.has_access(r.telegram_user_id);
+    continue when r.ends_at is null or r.ends_at > now() + interval '3 days';
     if not p_include_auto_renew and exists (
          select 1 from public.subscriptions s
          where s.telegram_user_id = r.telegram_user_id and s.status = 'active' and s.auto_renew

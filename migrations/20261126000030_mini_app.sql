@@ -1,7 +1,7 @@
 -- The member's Mini App (issue #13, part 2): everything the page shows, in one read-only call.
 --
--- Built only on public.user_summary() and public.list_plans(), so that the access timeline rewrite can
--- rebase it without touching the edge function: the JSON shape below is the contract with
+-- Built on public.user_summary() (access now) and public.user_timeline() (every window and banked item
+-- of the access timeline with the dates it really covers): the JSON shape below is the contract with
 -- functions/bot/miniapp/route.ts and the page (functions/bot/miniapp/page.ts).
 --
 -- member_app_view(user) returns
@@ -15,12 +15,13 @@
 --                                               -- (tribute | telegram_stars | manual), null without access
 --     "renewing": true                          -- an active auto-renewing subscription exists
 --   },
---   "timeline": [                               -- the user's windows (at most 10, newest end first)
+--   "timeline": [                               -- every item of the user's timeline, oldest first
 --     {"source": "tribute", "kind": "subscription", "plan_code": null,
---      "from": "...", "to": "...", "status": "active", "refunded": false}
+--      "from": "...", "to": "...", "status": "active", "refunded": false,
+--      "segments": [["...", "..."]]}           -- the dates it really covers (banked time may be split)
 --   ],
 --   "plans": [ ...public.list_plans() rows: code, title, duration_days, stars_price, tribute_link,
---              tribute_product_id ]
+--              tribute_product_id, stars_recurring ]
 -- }
 -- No external ids, payment ids or other users' rows: the page is shown to the member themselves.
 create or replace function public.member_app_view(p_telegram_user_id bigint)
@@ -43,8 +44,9 @@ returns jsonb language sql stable set search_path = '' as $$
                'from', w -> 'starts_at',
                'to', w -> 'expires_at',
                'status', w ->> 'status',
-               'refunded', (w ->> 'status') = 'refunded') order by e.ord)
-      from jsonb_array_elements(s.j -> 'subscriptions') with ordinality as e(w, ord)), '[]'::jsonb),
+               'refunded', (w ->> 'refunded')::boolean,
+               'segments', w -> 'segments') order by e.ord)
+      from jsonb_array_elements(public.user_timeline(p_telegram_user_id)) with ordinality as e(w, ord)), '[]'::jsonb),
     'plans', public.list_plans())
   from (select public.user_summary(p_telegram_user_id) as j) s
 $$;

@@ -8,7 +8,13 @@
  * 2. A signed Tribute webhook through the whole handler (verify, parse, one SQL transaction) vs the
  *    health route through the same handler (routing + HTTP overhead only).
  * 3. HMAC verification of a 1 MiB body vs a 1 KiB body (linear in size, as it must be).
- * 4. The Mini App admin panels on 1,000,000 subscriptions (scripts/bench_admin.ts).
+ * 4. Broadcast pace: one broadcast drained by 3 concurrent drains (each its own connection) through a
+ *    fake Bot API on loopback; every copyMessage arrival is timed there. Reported: copies, recipients
+ *    served twice (must be 0), the most arrivals in any sliding 1 s window (must be ≤ the budget), the
+ *    mean rate. Run A: 10,000 recipients at a raised budget (`--broadcast-rate`, default 400/s) so it
+ *    takes ~30 s instead of 7 min; run B: the production budget (25/s) with `--real-recipients`
+ *    (default 500, ~21 s). `--full` runs B with 10,000 recipients (~7 min).
+ * 5. The Mini App admin panels on 1,000,000 subscriptions (scripts/bench_admin.ts).
  */
 import postgres from "postgres";
 import { createAppDeps } from "../functions/bot/app.ts";
@@ -17,11 +23,69 @@ import { createPostgresDb } from "../functions/bot/db/postgres.ts";
 import { createHandler } from "../functions/bot/handler.ts";
 import { memoryLogger } from "../functions/bot/log.ts";
 import { signTributeBody, verifyTributeSignature } from "../functions/bot/tribute/signature.ts";
+import { drainBroadcasts } from "../functions/bot/outbox/paced.ts";
+import { startFakeTelegram } from "../tests/support/fake_telegram.ts";
+import { duplicates, maxPerWindow, setPace } from "../tests/support/pace.ts";
 import { benchAdminPanels } from "./bench_admin.ts";
+
+function flag(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(Deno.args[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+const FULL = Deno.args.includes("--full");
+const FAST_RATE = flag("broadcast-rate", 400);
+const REAL_RECIPIENTS = FULL ? 10_000 : flag("real-recipients", 500);
+const DRAINS = 3;
 
 const BASE_URL = Deno.env.get("DATABASE_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 const dbName = `bench_${Date.now()}`;
 const scratchUrl = BASE_URL.replace(/\/[^/?]*(\?.*)?$/, `/${dbName}`);
+
+/**
+ * One broadcast to `recipients` users at `perSecond`, drained by DRAINS concurrent drains; the fake
+ * Bot API timestamps every copyMessage as it arrives.
+ */
+async function broadcastRun(sql: postgres.Sql, url: string, recipients: number, perSecond: number) {
+  await sql`truncate public.outbox, public.users, public.broadcasts, public.broadcast_pace restart identity cascade`;
+  await sql`insert into public.users (telegram_user_id) select 1000000 + g from generate_series(1, ${recipients}) g`;
+  const [{ b }] = await sql`select public.create_broadcast(1, 1, 42, 'all', null) as b`;
+  await sql`select public.confirm_broadcast(${b.id}, 1)`;
+  await setPace(sql, perSecond);
+  const telegram = startFakeTelegram();
+  const config = parseConfig({
+    TELEGRAM_BOT_TOKEN: "1:bench",
+    TELEGRAM_WEBHOOK_SECRET: "bench",
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    TRIBUTE_API_KEY: "bench-key",
+    CRON_SECRET: "bench",
+    DATABASE_URL: url,
+  });
+  const dbs = Array.from({ length: DRAINS }, () => createPostgresDb(url));
+  const started = performance.now();
+  try {
+    const results = await Promise.all(
+      dbs.map((db) => drainBroadcasts({ config, db, log: memoryLogger() }, { budgetMs: 3_600_000 })),
+    );
+    const elapsed = (performance.now() - started) / 1000;
+    const copies = telegram.callsOf("copyMessage");
+    const times = copies.map((c) => c.t);
+    const [{ left }] = await sql`select count(*)::int as left from public.outbox where status <> 'sent'`;
+    return {
+      copies: copies.length,
+      twice: duplicates(copies.map((c) => Number(c.body.chat_id))).length,
+      left,
+      busiest: maxPerWindow(times, 1000),
+      mean: copies.length / ((Math.max(...times) - Math.min(...times)) / 1000),
+      elapsed,
+      released: results.reduce((n, r) => n + r.released, 0),
+      perDrain: results.map((r) => r.sent),
+    };
+  } finally {
+    await Promise.all(dbs.map((db) => db.close()));
+    await telegram.close();
+  }
+}
 
 /** Ends 200 due grants among `notDue` live ones; returns the milliseconds expire_subscriptions took. */
 async function expireRun(sql: postgres.Sql, notDue: number, opts: { noIndex?: boolean } = {}) {
@@ -53,6 +117,8 @@ async function best(run: () => Promise<number>, times = 3) {
 const admin = postgres(BASE_URL, { max: 1, onnotice: () => {} });
 await admin.unsafe(`create database ${dbName}`);
 const rows: string[][] = [["benchmark", "measured", "baseline", "ratio"]];
+const paceLines: string[] = [];
+let paceFailed = false;
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
 try {
@@ -149,7 +215,32 @@ try {
   const tinyT = await timeVerify(tiny, tinySig, 500);
   rows.push(["HMAC verify 1 MiB body (vs 1 KiB)", ms(bigT), ms(tinyT), (bigT / tinyT).toFixed(1)]);
 
-  // ---------------------------------------------------------------- 4. admin panels on 1M subscriptions
+  // ---------------------------------------------------------------- 4. broadcast pace
+  for (
+    const [label, recipients, perSecond] of [
+      ["A (raised budget)", 10_000, FAST_RATE],
+      ["B (production budget)", REAL_RECIPIENTS, 25],
+    ] as const
+  ) {
+    const r = await broadcastRun(sql, scratchUrl, recipients, perSecond);
+    paceLines.push(
+      `broadcast ${label}: ${recipients} recipients, ${DRAINS} concurrent drains, budget ${perSecond}/s → ` +
+        `${r.copies} copies, ${r.twice} recipients twice, ${r.left} not sent; busiest 1 s window ${r.busiest} ` +
+        `(≤ ${perSecond}: ${r.busiest <= perSecond ? "yes" : "NO"}); mean ${r.mean.toFixed(1)}/s; ` +
+        `${r.elapsed.toFixed(1)} s; per drain ${
+          r.perDrain.join("/")
+        }; slots missed and given back ${r.released}`,
+    );
+    if (r.twice > 0 || r.busiest > perSecond || r.left > 0) paceFailed = true;
+  }
+  paceLines.push(
+    `at 25/s (one slot per 42 ms: 25/s less a 50 ms-per-second margin) 10,000 recipients need ` +
+      `${(10_000 * 1.05 / 25).toFixed(0)} s of sending${
+        FULL ? " (run B above measured it)" : " (npm run bench -- --full measures it)"
+      }`,
+  );
+
+  // ---------------------------------------------------------------- 5. admin panels on 1M subscriptions
   rows.push(...await benchAdminPanels(sql));
   await sql.end();
 } finally {
@@ -159,3 +250,8 @@ try {
 
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
+for (const line of paceLines) console.log(line);
+if (paceFailed) {
+  console.error("broadcast pace: budget exceeded, a copy sent twice or not sent");
+  Deno.exit(1);
+}

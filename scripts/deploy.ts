@@ -1,7 +1,7 @@
 /**
  * One-command deployment to a Supabase project (CONTRACT section 8, issue 6).
  *
- *   npm run deploy [-- --dry-run] [--env-file .env]
+ *   npm run deploy [-- --dry-run] [--env-file .env] [--generate-secrets]
  *
  * Steps, in order; the first one that fails stops the run and is named (nothing after it runs):
  *   1. supabase link --project-ref REF
@@ -20,11 +20,18 @@
  * (or an existing `supabase login`), SUPABASE_DB_PASSWORD (else the CLI asks), SUPABASE_DB_URL (optional:
  * push and query that database directly). TELEGRAM_API_ROOT is where the Bot API calls go; SUPABASE_CLI
  * overrides the CLI binary (default node_modules/.bin/supabase). Secrets are masked in everything printed.
+ *
+ * TELEGRAM_WEBHOOK_SECRET and CRON_SECRET guard the two doors anyone on the internet can knock on: the
+ * .env.example placeholders and anything shorter than 32 characters are refused. When they are missing
+ * (or weak, and not set in the process environment), deploy generates strong ones (48 random characters
+ * of A-Z a-z 0-9 _ -) and writes them to the env file: with --generate-secrets, or after a yes at the
+ * prompt when stdin is a terminal. With --dry-run it only says what it would write.
  */
 import { ConfigError, parseConfig } from "../functions/bot/config.ts";
 import { redactSecrets, redactUrlPasswords } from "../functions/bot/log.ts";
 import { BOT_COMMANDS, BOT_COMMANDS_RU } from "../functions/bot/telegram/bot.ts";
-import { argValue, loadEnv } from "./env.ts";
+import { argValue, loadEnv, parseDotEnv } from "./env.ts";
+import { LOCAL_DEFAULTS } from "./local_defaults.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const DEFAULT_CLI = `${ROOT}/node_modules/.bin/supabase`;
@@ -78,6 +85,64 @@ const SECRET_NAMES = [
   "SUPABASE_DB_PASSWORD",
   "SUPABASE_SERVICE_ROLE_KEY",
 ];
+
+// ---------------------------------------------------------------------------------------------------
+// The two shared secrets deploy can generate
+
+export const GENERATED_SECRETS = ["TELEGRAM_WEBHOOK_SECRET", "CRON_SECRET"] as const;
+export const MIN_SECRET_LENGTH = 32;
+export const GENERATED_SECRET_LENGTH = 48;
+/** Telegram accepts 1-256 of these in secret_token; the cron header takes them as they are. */
+const SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+/** Values everyone who cloned the repository knows: .env.example's and the local stack's. */
+export function placeholderSecrets(): Set<string> {
+  const known = new Set<string>([
+    "change-me-random-string",
+    "change-me-another-random-string",
+    LOCAL_DEFAULTS.TELEGRAM_WEBHOOK_SECRET,
+    LOCAL_DEFAULTS.CRON_SECRET,
+  ]);
+  try {
+    const example = parseDotEnv(Deno.readTextFileSync(`${ROOT}/.env.example`));
+    for (const name of GENERATED_SECRETS) if (example[name]) known.add(example[name]);
+  } catch { /* no .env.example next to the script: the built-in list still applies */ }
+  return known;
+}
+
+/** Why a webhook/cron secret may not be deployed (null: fine, or missing, which is reported apart). */
+export function secretProblem(
+  name: string,
+  value: string,
+  placeholders = placeholderSecrets(),
+): string | null {
+  if (!value) return null;
+  if (placeholders.has(value) || /change[-_]?me/i.test(value)) {
+    return `${name}: is the example value from .env.example; it must be your own random string`;
+  }
+  if (value.length < MIN_SECRET_LENGTH) {
+    return `${name}: must be at least ${MIN_SECRET_LENGTH} characters (has ${value.length})`;
+  }
+  return null;
+}
+
+/** A random secret: every character uniform over 64 symbols (a byte's low 6 bits), from crypto. */
+export function generateSecret(length = GENERATED_SECRET_LENGTH): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return Array.from(bytes, (b) => SECRET_ALPHABET[b & 63]).join("");
+}
+
+/** The env file's text with `values` set: an existing `KEY=` line is replaced, others are appended. */
+export function setEnvValues(text: string, values: Record<string, string>): string {
+  const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
+  for (const [key, value] of Object.entries(values)) {
+    const line = `${key}=${value}`;
+    const at = lines.findIndex((l) => new RegExp(`^\\s*(export\\s+)?${key}\\s*=`).test(l));
+    if (at >= 0) lines[at] = line;
+    else lines.push(line);
+  }
+  return lines.join("\n") + "\n";
+}
 
 // The command menus come from the bot itself, so the menu and the handlers cannot drift apart.
 export const USER_COMMANDS = { en: BOT_COMMANDS.user, ru: BOT_COMMANDS_RU.user };
@@ -201,11 +266,67 @@ export interface DeployOptions {
   env: Record<string, string>;
   out?: (line: string) => void;
   err?: (line: string) => void;
+  /** where generated secrets are written (default .env) */
+  envFile?: string;
+  /** generate missing/weak webhook and cron secrets: yes, ask (`confirm`), or no (default) */
+  generateSecrets?: boolean | "ask";
+  confirm?: (question: string) => boolean;
+  /** the process environment: a value set there cannot be replaced by writing the env file */
+  environment?: Record<string, string | undefined>;
+}
+
+/**
+ * Generates the webhook/cron secrets that are missing or weak and writes them to the env file (only
+ * reports it on a dry run). Returns the names it could not fix, for the problem list.
+ */
+async function provideSecrets(
+  opts: DeployOptions,
+  out: (line: string) => void,
+): Promise<{ unfixed: string[]; generated: string[] }> {
+  const env = opts.env;
+  const placeholders = placeholderSecrets();
+  const weak = GENERATED_SECRETS.filter((n) =>
+    !(env[n] ?? "").trim() || secretProblem(n, env[n].trim(), placeholders)
+  );
+  if (weak.length === 0) return { unfixed: [], generated: [] };
+  const fixable = weak.filter((n) => !(opts.environment?.[n] ?? "").trim());
+  const envFile = opts.envFile ?? ".env";
+  const wanted = fixable.length > 0 && (opts.generateSecrets === true ||
+    (opts.generateSecrets === "ask" && !opts.dryRun && (opts.confirm?.(
+      `${fixable.join(" and ")} ${fixable.length === 1 ? "is" : "are"} missing or weak. ` +
+        `Generate strong random ${fixable.length === 1 ? "value" : "values"} and write ${
+          fixable.length === 1 ? "it" : "them"
+        } to ${envFile}?`,
+    ) ?? false)));
+  if (!wanted) return { unfixed: weak, generated: [] };
+
+  const values = Object.fromEntries(fixable.map((n) => [n, generateSecret()]));
+  if (opts.dryRun) {
+    for (const n of fixable) {
+      out(`would generate ${n} (${GENERATED_SECRET_LENGTH} random characters) and write it to ${envFile}`);
+    }
+  } else {
+    let text = "";
+    try {
+      text = await Deno.readTextFile(envFile);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    await Deno.writeTextFile(envFile, setEnvValues(text, values), { mode: 0o600 });
+    for (const n of fixable) {
+      out(`generated ${n} (${GENERATED_SECRET_LENGTH} random characters) and wrote it to ${envFile}`);
+    }
+  }
+  Object.assign(env, values);
+  return { unfixed: weak.filter((n) => !fixable.includes(n)), generated: fixable };
 }
 
 /** The whole deployment; returns the exit code. */
 export async function deploy(opts: DeployOptions): Promise<number> {
   const env = opts.env;
+  // secrets first: the masker below must know the generated values too
+  const early = createMasker(env);
+  const secrets = await provideSecrets(opts, (line) => (opts.out ?? console.log)(early(line)));
   const mask = createMasker(env);
   const out = (line: string) => (opts.out ?? console.log)(mask(line));
   const err = (line: string) => (opts.err ?? console.error)(mask(line));
@@ -214,6 +335,10 @@ export async function deploy(opts: DeployOptions): Promise<number> {
   // ---- inputs: every problem, one line each, before anything runs
   const problems: string[] = [];
   for (const [name, what] of REQUIRED) if (!val(name)) problems.push(`missing ${name}: ${what}`);
+  for (const name of secrets.unfixed) {
+    const problem = secretProblem(name, val(name));
+    if (problem) problems.push(problem);
+  }
   const ref = val("SUPABASE_PROJECT_REF");
   if (ref && !/^[a-z]{20}$/.test(ref)) {
     problems.push("SUPABASE_PROJECT_REF: must be the 20-letter project ref (lowercase a-z), not a URL");
@@ -248,6 +373,18 @@ export async function deploy(opts: DeployOptions): Promise<number> {
         problems.length === 1 ? "" : "s"
       } in the configuration; nothing was done.`,
     );
+    if (secrets.unfixed.length) {
+      const inEnvironment = secrets.unfixed.filter((n) => (opts.environment?.[n] ?? "").trim());
+      err(
+        inEnvironment.length
+          ? `hint: ${inEnvironment.join(" and ")} come${
+            inEnvironment.length === 1 ? "s" : ""
+          } from the environment: unset or replace it there, then run npm run deploy -- --generate-secrets`
+          : `hint: npm run deploy -- --generate-secrets writes strong ${secrets.unfixed.join(" and ")} to ${
+            opts.envFile ?? ".env"
+          }`,
+      );
+    }
     return 1;
   }
 
@@ -441,7 +578,7 @@ export async function deploy(opts: DeployOptions): Promise<number> {
 if (import.meta.main) {
   const args = Deno.args;
   if (args.includes("--help") || args.includes("-h")) {
-    console.log("usage: npm run deploy [-- --dry-run] [--env-file PATH]");
+    console.log("usage: npm run deploy [-- --dry-run] [--env-file PATH] [--generate-secrets]");
     Deno.exit(0);
   }
   const envFile = argValue(args, "--env-file");
@@ -454,5 +591,14 @@ if (import.meta.main) {
     }
   }
   const env = loadEnv(envFile ?? ".env");
-  Deno.exit(await deploy({ dryRun: args.includes("--dry-run"), env }));
+  Deno.exit(
+    await deploy({
+      dryRun: args.includes("--dry-run"),
+      env,
+      envFile: envFile ?? ".env",
+      generateSecrets: args.includes("--generate-secrets") ? true : Deno.stdin.isTerminal() ? "ask" : false,
+      confirm: (question) => confirm(question),
+      environment: Deno.env.toObject(),
+    }),
+  );
 }

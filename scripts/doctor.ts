@@ -7,6 +7,7 @@
  *   migrations        every file in migrations/ is recorded in supabase_migrations.schema_migrations
  *   cron job          pg_cron job `expire-subscriptions` exists, every minute, active
  *   function          (local stack only) GET http://127.0.0.1:$FN_PORT/functions/v1/bot answers {"ok":true}
+ *   failed deliveries Tribute webhooks / Telegram updates journaled as failed in the last 24 h
  *   telegram webhook  getWebhookInfo: url set (to PUBLIC_URL when given), no recent delivery error
  *   tribute api       the Tribute API answers with TRIBUTE_API_KEY
  *
@@ -63,6 +64,7 @@ export async function databaseChecks(url: string): Promise<Row[]> {
         { name: "database", ok: false, detail: `unreachable at ${redactUrlPasswords(url)}: ${why}` },
         { name: "migrations", ok: false, detail: "not checked (no database)", skipped: true },
         { name: "cron job", ok: false, detail: "not checked (no database)", skipped: true },
+        { name: "failed deliveries", ok: false, detail: "not checked (no database)", skipped: true },
       ];
     }
     const rows: Row[] = [{ name: "database", ok: true, detail: `reachable (PostgreSQL ${version})` }];
@@ -109,6 +111,8 @@ export async function databaseChecks(url: string): Promise<Row[]> {
     } catch {
       rows.push({ name: "cron job", ok: false, detail: "pg_cron is not installed in this database" });
     }
+
+    rows.push(await failedDeliveries(sql));
     return rows;
   } finally {
     await sql.end({ timeout: 2 }).catch(() => {});
@@ -134,6 +138,35 @@ export async function checkLocalFunction(url: string): Promise<Row> {
   }
 }
 
+/**
+ * Deliveries that failed for good in the last 24 h (journaled `failed`, acknowledged so the sender
+ * stopped retrying): each is a payment event or an update nobody acted on, so someone should look.
+ */
+async function failedDeliveries(sql: postgres.Sql): Promise<Row> {
+  const name = "failed deliveries";
+  try {
+    const rows = await sql<{ source: string; name: string; n: number; error: string | null }[]>`
+      select source, name, count(*)::int as n, (array_agg(error order by id desc))[1] as error
+      from public.webhook_events
+      where status = 'failed' and received_at > now() - interval '24 hours'
+      group by source, name order by count(*) desc, source, name`;
+    const total = rows.reduce((sum, r) => sum + r.n, 0);
+    if (total === 0) return { name, ok: true, detail: "none in the last 24 h" };
+    const lines = rows.slice(0, 5).map((r) =>
+      `${r.source} ${r.name}: ${r.n}${r.error ? ` (latest: ${r.error.slice(0, 120)})` : ""}`
+    );
+    if (rows.length > 5) lines.push(`… and ${rows.length - 5} more kinds`);
+    return {
+      name,
+      ok: false,
+      detail: `${total} in the last 24 h; see public.webhook_events where status = 'failed'\n` +
+        lines.join("\n"),
+    };
+  } catch {
+    return { name, ok: false, detail: "not checked: public.webhook_events is missing (migrations)" };
+  }
+}
+
 export async function runDoctor(given: Record<string, string | undefined>): Promise<Row[]> {
   const rows: Row[] = [];
   const local = isLocalSetup(given);
@@ -147,7 +180,9 @@ export async function runDoctor(given: Record<string, string | undefined>): Prom
       name: "env",
       ok: true,
       detail:
-        `config parses (admins: ${config.adminIds.length}, paid chat: ${config.paidChatId ?? "not set"}, ` +
+        `config parses (admins: ${config.adminIds.length}, paid chats: ${
+          config.paidChatIds.join(", ") || "not set"
+        }, ` +
         `database: ${config.db.kind})`,
     });
   } catch (err) {
@@ -175,7 +210,7 @@ export async function runDoctor(given: Record<string, string | undefined>): Prom
     (config?.db.kind === "supabase" ? undefined : LOCAL_DATABASE_URL);
   if (dbUrl) rows.push(...await databaseChecks(dbUrl));
   else {
-    for (const name of ["database", "migrations", "cron job"]) {
+    for (const name of ["database", "migrations", "cron job", "failed deliveries"]) {
       rows.push({
         name,
         ok: false,

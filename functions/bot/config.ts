@@ -36,7 +36,10 @@ export const configSchema = z.object({
   TRIBUTE_API_KEY: secret("Tribute dashboard > Settings > API Keys"),
   TRIBUTE_API_URL: httpUrl.default("https://tribute.tg/api/v1"),
   ADMIN_TELEGRAM_IDS: idList.default([]),
-  PAID_CHAT_ID: z.string().trim().regex(/^-?\d+$/, "must be a numeric chat id like -1001234567890").optional()
+  PAID_CHAT_ID: z.string().trim().regex(
+    /^-?\d+(\s*,\s*-?\d+)*$/,
+    "must be numeric chat ids like -1001234567890, comma-separated for several paid chats",
+  ).optional()
     .or(z.literal("").transform(() => undefined)),
   CRON_SECRET: secret("any random string; pg_cron sends it as X-Cron-Secret"),
   DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL").optional(),
@@ -61,7 +64,8 @@ export interface Config {
   tributeApiKey: string;
   tributeApiUrl: string;
   adminIds: number[];
-  paidChatId: number | null;
+  /** The paid chats (PAID_CHAT_ID, comma-separated); empty: access is only a status. */
+  paidChatIds: number[];
   cronSecret: string;
   db: DbTarget;
   publicUrl: string | null;
@@ -115,7 +119,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     tributeApiKey: c.TRIBUTE_API_KEY,
     tributeApiUrl: c.TRIBUTE_API_URL,
     adminIds: c.ADMIN_TELEGRAM_IDS,
-    paidChatId: c.PAID_CHAT_ID ? Number(c.PAID_CHAT_ID) : null,
+    paidChatIds: c.PAID_CHAT_ID ? [...new Set(c.PAID_CHAT_ID.split(",").map((id) => Number(id.trim())))] : [],
     cronSecret: c.CRON_SECRET,
     db,
     // on Supabase the function's public URL follows from the project URL

@@ -94,7 +94,8 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
         return unauthorized();
       }
       const parsed = parseJsonBody(body);
-      if (!parsed.ok) return json(400, { error: "body is not valid JSON" });
+      if (!parsed.ok) return json(400, { error: parsed.error });
+      // Throws only for what a redelivery can fix; anything else was journaled as failed.
       await telegram.handleUpdate(parsed.value, requestId);
       return json(200, { ok: true });
     }
@@ -106,7 +107,10 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
     if (!safeEqual(request.headers.get(CRON_SECRET_HEADER) ?? "", deps.config.cronSecret)) {
       return unauthorized();
     }
-    if (body.byteLength > 0 && !parseJsonBody(body).ok) return json(400, { error: "body is not valid JSON" });
+    if (body.byteLength > 0) {
+      const parsed = parseJsonBody(body);
+      if (!parsed.ok) return json(400, { error: parsed.error });
+    }
     const report = await runScheduled(deps);
     return json(200, { ok: true, ...report });
   }

@@ -33,14 +33,42 @@ export async function readBodyLimited(request: Request, limit = MAX_BODY_BYTES):
   return body;
 }
 
-export type JsonParse = { ok: true; value: unknown } | { ok: false };
+export type JsonParse = { ok: true; value: unknown } | { ok: false; error: string };
+
+/**
+ * No sender we serve nests JSON deeply (Tribute envelopes ~3 levels, Telegram updates ~10). A deeper
+ * body is refused like unparsable JSON: serialising it again (logs, jsonb) would recurse that deep.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 export function parseJsonBody(body: Uint8Array): JsonParse {
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body)) };
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
   } catch {
-    return { ok: false };
+    return { ok: false, error: "body is not valid JSON" };
   }
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return { ok: false, error: `body is nested deeper than ${MAX_JSON_DEPTH} levels` };
+  }
+  return { ok: true, value };
+}
+
+/** Nesting depth of a parsed JSON value (a scalar is 0), counted without recursion, stopping past `limit`. */
+export function jsonDepth(value: unknown, limit = Infinity): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    const depth = d + 1;
+    if (depth > max) max = depth;
+    if (max > limit) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === "object") stack.push([child, depth]);
+    }
+  }
+  return max;
 }
 
 export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {

@@ -197,8 +197,29 @@ Deno.test("admin /stats: active subscriptions by provider and 30-day revenue as 
     assert.match(text, /Telegram Stars: 1/);
     assert.match(text, /Manual grant: 1/);
     assert.match(text, /250 XTR/);
+    assert.match(text, /Failed deliveries, last 24 h: 0$/m);
     const [action] = await adminActions(h);
     assert.deepEqual([action.command, action.allowed, action.admin_id], ["stats", true, ADMIN_ID]);
+  });
+});
+
+Deno.test("admin /stats: failed deliveries of the last 24 h (a poison Tribute body, a poison update)", async () => {
+  await withHarness(async (h) => {
+    const bad = await h.postTribute({ name: "new_subscription", created_at: "yesterday", payload: {} });
+    assert.equal(bad.status, 400);
+    await bad.body?.cancel();
+    // a chat_member update without the member's user: acknowledged, journaled
+    await send(h, {
+      update_id: 4242,
+      chat_member: { chat: { id: -100, type: "channel" }, new_chat_member: {} },
+    });
+    await h
+      .sql`insert into public.webhook_events (source, name, dedupe_key, status, payload, error, received_at)
+                values ('tribute', 'old', 'old-failure', 'failed', '{}', 'x', now() - interval '2 days')`;
+    await send(h, admin("/stats"));
+    assert.match(lastText(h, ADMIN_ID), /Failed deliveries, last 24 h: 2 /);
+    await send(h, admin("/stats", "ru"));
+    assert.match(lastText(h, ADMIN_ID), /Неудачные доставки за 24 ч: 2 /);
   });
 });
 

@@ -176,7 +176,11 @@ Deno.test("bot: a Bot API 403 on a reply (user blocked the bot) is acknowledged,
     h.telegram.failNext("sendMessage", { status: 403 });
     await send(h, messageUpdate({ from: { id: USER }, text: "/status" }));
     assert.equal(h.telegram.callsOf("sendMessage").length, 1);
-    assert.ok(h.logs.some((l) => l.includes("bot api refused a call")));
+    const failed = await h.sql`select name, error from public.webhook_events
+                               where source = 'telegram' and status = 'failed'`;
+    assert.equal(failed.length, 1, "journaled as a failed delivery");
+    assert.equal(failed[0].name, "message");
+    assert.match(failed[0].error, /sendMessage: 403/);
   });
 });
 

@@ -1,7 +1,7 @@
 // Outbox delivery against the fake Bot API (real HTTP) and the real database: invites, removals,
 // 429 retry_after, 403 blocked, 5xx backoff, concurrency.
 import assert from "node:assert/strict";
-import { drainOutbox } from "../../functions/bot/jobs/scheduled.ts";
+import { drainOutbox } from "../../functions/bot/outbox/drain.ts";
 import { texts } from "../../functions/bot/telegram/texts.ts";
 import { PAID_CHAT_ID, startHarness } from "../support/harness.ts";
 import { depsOf, insertSubscription, makeDue, outboxRows, queueOutbox } from "../support/jobs_fixtures.ts";

@@ -61,6 +61,7 @@ Deno.test(
         expired: 1,
         reminders: 1,
         outbox: { claimed: 2, sent: 2, skipped: 0, retried: 0, failed: 0, blocked: 0 },
+        broadcasts: { claimed: 0, sent: 0, skipped: 0, retried: 0, failed: 0, blocked: 0, released: 0 },
       });
 
       // 2101: removed from the paid chat (ban + unban) and told why
@@ -86,6 +87,7 @@ Deno.test(
         expired: 0,
         reminders: 0,
         outbox: { claimed: 0, sent: 0, skipped: 0, retried: 0, failed: 0, blocked: 0 },
+        broadcasts: { claimed: 0, sent: 0, skipped: 0, retried: 0, failed: 0, blocked: 0, released: 0 },
       });
       assert.equal(h.telegram.callsOf("sendMessage").length, 2);
     } finally {

@@ -27,6 +27,7 @@ Deno.test("member_app_view: access, timeline (refunds marked), plans; only that 
         "kind",
         "plan_code",
         "refunded",
+        "segments",
         "source",
         "status",
         "to",
@@ -36,6 +37,10 @@ Deno.test("member_app_view: access, timeline (refunds marked), plans; only that 
     assert.equal(stars.refunded, true);
     assert.equal(stars.status, "refunded");
     assert.equal(stars.plan_code, "quarter");
+    assert.deepEqual(stars.segments, [], "a refunded item covers nothing");
+    const grant = v.timeline.find((w: { kind: string }) => w.kind === "grant");
+    assert.equal(grant.segments.length, 1);
+    assert.equal(new Date(grant.segments[0][1]).getTime(), until, "the grant covers up to the access end");
     assert.ok(!JSON.stringify(v).includes("ch-8101"), "no payment ids");
     const [{ plans }] = await sql`select public.list_plans() as plans`;
     assert.deepEqual(v.plans, plans);

@@ -18,6 +18,13 @@ const MUTATING = [
   "claim_outbox(integer,integer)",
   "sync_subscriptions()",
   "upsert_user(bigint,text,text,text)",
+  "create_broadcast(bigint,bigint,bigint,text,bigint)",
+  "confirm_broadcast(bigint,bigint)",
+  "cancel_broadcast(bigint,bigint)",
+  "broadcast_status(bigint)",
+  "claim_broadcast(integer,integer,integer)",
+  "release_outbox(bigint)",
+  "pause_broadcasts(integer)",
 ];
 
 async function expectDenied(sql: postgres.Sql, role: string, statement: string) {
@@ -49,6 +56,8 @@ Deno.test("security: every public table has RLS and refuses anon/authenticated f
         "outbox",
         "users",
         "admin_actions",
+        "broadcasts",
+        "broadcast_pace",
       ]
     ) {
       assert.ok(names.includes(required), `table ${required} exists`);

@@ -59,6 +59,10 @@ export interface FakeCall {
   token: string;
   body: Record<string, unknown>;
   at: number;
+  /** HTTP status the fake answered with (set once the answer is decided) */
+  status?: number;
+  /** performance.now() when the call arrived (sub-millisecond; for rate measurements) */
+  t: number;
 }
 
 export interface FakeFailure {
@@ -91,6 +95,8 @@ export interface FakeTelegram {
   callsOf(method: string): FakeCall[];
   /** The next `times` calls of `method` (or `"*"`: any method) answer with a Bot API error. */
   failNext(method: string, failure: FakeFailure, times?: number): void;
+  /** Drops the failures still queued by failNext (recorded calls stay). */
+  clearFailures(): void;
   /** Replace (merge into) what `getWebhookInfo` returns. */
   setWebhookInfo(info: FakeWebhookInfo): void;
   /** Override the success result of a method (until `reset`). */
@@ -299,6 +305,9 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
           message_id: num(body.message_id, messageId),
           edit_date: nowSec(),
         };
+      case "copyMessage":
+        // Telegram answers a MessageId, not a Message
+        return { message_id: ++messageId };
       case "createInvoiceLink":
         return `https://t.me/$fakeinvoice${++linkCounter}`;
       case "createChatInviteLink": {
@@ -424,11 +433,12 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
     const token = decodeURIComponent(match[1]);
     const method = match[2];
     const body = await readBody(req);
-    const call: FakeCall = { method, token, body, at: Date.now() };
+    const call: FakeCall = { method, token, body, at: Date.now(), t: performance.now() };
     calls.push(call);
     for (const w of [...waiters]) w();
 
     if (opts.token !== undefined && token !== opts.token) {
+      call.status = 401;
       return json(401, { ok: false, error_code: 401, description: "Unauthorized" });
     }
 
@@ -441,6 +451,7 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
       }
       const payload: Record<string, unknown> = { ok: false, error_code: failure.status, description };
       if (failure.retry_after !== undefined) payload.parameters = { retry_after: failure.retry_after };
+      call.status = failure.status;
       return json(failure.status, payload);
     }
 
@@ -453,6 +464,7 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
     } else {
       result = success(method, body);
     }
+    call.status = 200;
     return json(200, { ok: true, result });
   }
 
@@ -465,6 +477,9 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
     calls,
     callsOf(method: string) {
       return calls.filter((c) => c.method === method);
+    },
+    clearFailures() {
+      failures.clear();
     },
     failNext(method: string, failure: FakeFailure, times = 1) {
       if (times <= 0) return;
@@ -580,14 +595,25 @@ function incomingMessage(
   } as Message & Update.NonChannel;
 }
 
-/** A text message from a user (private chat unless `chatId` says otherwise); "/cmd" gets a bot_command entity. */
+/**
+ * A text message from a user (private chat unless `chatId` says otherwise); "/cmd" gets a bot_command
+ * entity. `replyTo`: the message it answers (e.g. a photo for /broadcast), merged over a default one.
+ */
 export function messageUpdate(opts: {
   updateId?: number;
   from: FakeFrom;
   text: string;
   chatId?: number;
+  messageId?: number;
+  replyTo?: Partial<Message>;
 }): Update {
   const extra: Partial<Message> = { text: opts.text };
+  if (opts.messageId !== undefined) extra.message_id = opts.messageId;
+  if (opts.replyTo) {
+    extra.reply_to_message = incomingMessage(opts.from, opts.chatId, opts.replyTo) as
+      & Message.CommonMessage
+      & Message["reply_to_message"];
+  }
   if (opts.text.startsWith("/")) {
     const m = opts.text.match(/^\/\S*/);
     const length = m ? m[0].length : 1;

@@ -74,9 +74,9 @@ echo "fake supabase: ok"
 export const DEPLOY_REF = "abcdefghijklmnopqrst";
 export const DEPLOY_SECRETS = {
   TELEGRAM_BOT_TOKEN: "987654:SecretBotToken_XYZ",
-  TELEGRAM_WEBHOOK_SECRET: "webhook-secret-4711",
+  TELEGRAM_WEBHOOK_SECRET: "webhook-secret-4711-abcdefghijklmnopqrstu",
   TRIBUTE_API_KEY: "tribute-key-0815",
-  CRON_SECRET: "cron-secret-1234",
+  CRON_SECRET: "cron-secret-1234-abcdefghijklmnopqrstuvwx",
   SUPABASE_ACCESS_TOKEN: "sbp_accesstoken_5678",
   SUPABASE_DB_PASSWORD: "db-password-9999",
 };

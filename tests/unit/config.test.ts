@@ -13,7 +13,7 @@ Deno.test("config: defaults for optional values", () => {
   assert.equal(c.telegramApiRoot, "https://api.telegram.org");
   assert.equal(c.tributeApiUrl, "https://tribute.tg/api/v1");
   assert.deepEqual(c.adminIds, []);
-  assert.equal(c.paidChatId, null);
+  assert.deepEqual(c.paidChatIds, []);
   assert.deepEqual(c.db, { kind: "postgres", url: LOCAL_DATABASE_URL });
 });
 
@@ -82,5 +82,8 @@ Deno.test("config: one clear line per bad variable, never the value", () => {
 Deno.test("config: admin ids and paid chat id parse to numbers", () => {
   const c = parseConfig({ ...valid, ADMIN_TELEGRAM_IDS: " 1, 22 ,333", PAID_CHAT_ID: "-1001234567890" });
   assert.deepEqual(c.adminIds, [1, 22, 333]);
-  assert.equal(c.paidChatId, -1001234567890);
+  assert.deepEqual(c.paidChatIds, [-1001234567890]);
+  // several paid chats, comma-separated (duplicates collapse)
+  const several = parseConfig({ ...valid, PAID_CHAT_ID: "-1001, -1002,-1001" });
+  assert.deepEqual(several.paidChatIds, [-1001, -1002]);
 });

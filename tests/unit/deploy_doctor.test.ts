@@ -4,7 +4,7 @@ import { parseConfig } from "../../functions/bot/config.ts";
 import { checkTelegramWebhook, checkTributeApi, tributeTestReport } from "../../functions/bot/jobs/checks.ts";
 import { startFakeTelegram } from "../support/fake_telegram.ts";
 import { startFakeTribute } from "../support/fake_tribute.ts";
-import { DATABASE_URL } from "../support/harness.ts";
+import { adminSql, DATABASE_URL } from "../support/harness.ts";
 import { runScript } from "../support/scripts.ts";
 import { isLocalSetup } from "../../scripts/local_defaults.ts";
 
@@ -128,7 +128,9 @@ Deno.test("checks: Telegram webhook url, expected URL, recent and old delivery e
 
 Deno.test("doctor: a healthy setup is all PASS (exit 0)", opts, async () => {
   const f = await fakes();
+  const sql = adminSql();
   try {
+    await sql`delete from public.webhook_events where status = 'failed'`;
     f.telegram.setWebhookInfo({ url: PUBLIC_URL });
     const r = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], f.env);
     assert.equal(r.code, 0, r.output);
@@ -138,6 +140,7 @@ Deno.test("doctor: a healthy setup is all PASS (exit 0)", opts, async () => {
         "database",
         "migrations",
         "cron job",
+        "failed deliveries",
         "function",
         "telegram webhook",
         "tribute api",
@@ -148,9 +151,38 @@ Deno.test("doctor: a healthy setup is all PASS (exit 0)", opts, async () => {
     assert.match(r.stdout, /All checks passed/);
     assert.ok(!r.output.includes(KEY) && !r.output.includes(TOKEN));
   } finally {
+    await sql.end();
     await f.close();
   }
 });
+
+Deno.test(
+  "doctor: deliveries journaled as failed in the last 24 h are a FAIL row with counts",
+  opts,
+  async () => {
+    const f = await fakes();
+    const sql = adminSql();
+    try {
+      await sql`delete from public.webhook_events where status = 'failed'`;
+      await sql`insert into public.webhook_events (source, name, dedupe_key, status, payload, error, received_at)
+              values ('tribute', 'new_subscription', 'doctor-1', 'failed', '{}', 'payload.expires_at: bad', now()),
+                     ('tribute', 'new_subscription', 'doctor-2', 'failed', '{}', 'payload.amount: bad', now()),
+                     ('telegram', 'chat_member', 'doctor-3', 'failed', '{}', 'invalid update', now()),
+                     ('telegram', 'message', 'doctor-4', 'failed', '{}', 'too old', now() - interval '25 hours')`;
+      f.telegram.setWebhookInfo({ url: PUBLIC_URL });
+      const r = await runScript("scripts/doctor.ts", ["--env-file", "/nonexistent/.env"], f.env);
+      assert.equal(r.code, 1, r.output);
+      assert.match(r.stdout, /^failed deliveries\s+FAIL\s+3 in the last 24 h/m);
+      assert.match(r.stdout, /tribute new_subscription: 2 \(latest: payload\.amount: bad\)/);
+      assert.match(r.stdout, /telegram chat_member: 1/);
+      assert.doesNotMatch(r.stdout, /telegram message/, "older than 24 h is not counted");
+    } finally {
+      await sql`delete from public.webhook_events where dedupe_key like 'doctor-%'`;
+      await sql.end();
+      await f.close();
+    }
+  },
+);
 
 Deno.test("doctor: problems are FAIL rows (exit 1), secrets never printed", opts, async () => {
   const f = await fakes();

@@ -166,23 +166,28 @@ Deno.test("deploy: the env file fills what the environment lacks, the environmen
   }
 });
 
-Deno.test("deploy --dry-run: even one-letter secrets are hidden where they appear", opts, async () => {
-  const telegram = startFakeTelegram();
-  try {
-    const r = await runScript("scripts/deploy.ts", ["--dry-run", "--env-file", await emptyEnvFile()], {
-      ...FULL,
-      TELEGRAM_WEBHOOK_SECRET: "Q",
-      CRON_SECRET: "Z",
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-    });
-    assert.equal(r.code, 0, r.output);
-    assert.match(r.output, /"secret_token":"\*\*\*"/);
-    assert.match(r.output, /set_scheduled_route_secrets\('https:\/\/[^']+', '\*\*\*'\)/);
-    assert.doesNotMatch(r.output, /"secret_token":"Q"|, 'Z'\)/);
-  } finally {
-    await telegram.close();
-  }
-});
+Deno.test(
+  "deploy --dry-run: one-letter secrets are refused, and not printed while refusing",
+  opts,
+  async () => {
+    const telegram = startFakeTelegram();
+    try {
+      const r = await runScript("scripts/deploy.ts", ["--dry-run", "--env-file", await emptyEnvFile()], {
+        ...FULL,
+        TELEGRAM_WEBHOOK_SECRET: "Q",
+        CRON_SECRET: "Z",
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+      });
+      assert.equal(r.code, 1, r.output);
+      assert.match(r.stderr, /^TELEGRAM_WEBHOOK_SECRET: must be at least 32 characters \(has 1\)$/m);
+      assert.match(r.stderr, /^CRON_SECRET: must be at least 32 characters \(has 1\)$/m);
+      assert.doesNotMatch(r.output, /\[\d\/7\]/, "no step was started");
+      assert.doesNotMatch(r.output, /"Q"|'Z'|=Q\b|=Z\b/);
+    } finally {
+      await telegram.close();
+    }
+  },
+);
 
 Deno.test("deploy --dry-run: with PUBLIC_URL the menu button opens PUBLIC_URL/app", opts, async () => {
   const r = await runScript("scripts/deploy.ts", ["--dry-run", "--env-file", await emptyEnvFile()], {

@@ -282,3 +282,25 @@ Deno.test("fake telegram: multipart uploads are parsed best-effort", async () =>
     await fake.close();
   }
 });
+
+Deno.test("fake telegram: copyMessage answers a MessageId; replies carry reply_to_message", async () => {
+  const fake = startFakeTelegram({ token: TOKEN });
+  try {
+    const bot = botAt(fake.apiRoot);
+    const copied = await bot.api.copyMessage(42, 9001, 777);
+    assert.equal(typeof copied.message_id, "number");
+    const [call] = fake.callsOf("copyMessage");
+    assert.deepEqual([call.body.chat_id, call.body.from_chat_id, call.body.message_id], [42, 9001, 777]);
+    assert.equal(typeof call.t, "number");
+
+    const update = messageUpdate({
+      from: { id: 9001 },
+      text: "/broadcast all",
+      replyTo: { message_id: 777 },
+    });
+    assert.equal(update.message?.reply_to_message?.message_id, 777);
+    assert.equal(update.message?.reply_to_message?.chat.id, 9001);
+  } finally {
+    await fake.close();
+  }
+});

@@ -63,6 +63,19 @@ const NOT_EDITABLE = new Set<string>([
   "textTooLong",
   "textSaved",
   "textReset",
+  // broadcasts: the admin's own flow (the broadcast itself is the admin's message, copied)
+  "broadcastNeedsReply",
+  "broadcastConfirm",
+  "broadcastEmpty",
+  "buttonBroadcastSend",
+  "buttonBroadcastCancel",
+  "broadcastQueued",
+  "broadcastAlreadyConfirmed",
+  "broadcastCancelled",
+  "broadcastAlreadyCancelled",
+  "broadcastFinished",
+  "broadcastNotFound",
+  "broadcastStatus",
 ]);
 
 function call(t: Texts, field: keyof Texts): string {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { broadcastMinutes } from "../../functions/bot/outbox/paced.ts";
 import { formatDate, langOf, providerName, texts, textsFor } from "../../functions/bot/telegram/texts.ts";
 
 const UNTIL = "2025-03-07T09:05:00Z";
@@ -201,5 +202,26 @@ Deno.test("texts: provider names, invoice limits, admin user summary", () => {
       webhookInfo: "https://x.supabase.co/functions/v1/bot, 0 pending",
     }),
     /https:\/\/x\.supabase\.co\/functions\/v1\/bot/,
+  );
+});
+
+Deno.test("broadcast texts: plural forms, audience names, the time estimate", () => {
+  assert.equal(broadcastMinutes(10_000), 9, "10,000 at 25/s: 420 s of sending, ~50 s per scheduled run");
+  assert.equal(broadcastMinutes(2), 1);
+  assert.equal(
+    texts.en.broadcastConfirm({ id: 3, audience: "active", size: 1 }).includes("1 recipient."),
+    true,
+  );
+  assert.equal(
+    texts.ru.broadcastConfirm({ id: 3, audience: "expired", size: 22 }),
+    "Рассылка №3, получатели — бывшие участники: 22 человека. Отправить?",
+  );
+  assert.match(
+    texts.ru.broadcastQueued({ id: 1, recipients: 21, perSecond: 25, minutes: 1 }),
+    /21 сообщение\./,
+  );
+  assert.match(
+    texts.en.broadcastQueued({ id: 1, recipients: 10_000, perSecond: 25, minutes: 9 }),
+    /about 9 min/,
   );
 });

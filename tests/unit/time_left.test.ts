@@ -1,7 +1,7 @@
 // The reminder's "time left" (issue #14 item 6): what is really left when it is sent, in both languages,
 // instead of a rounded-up number of days ("3 days" with 2 days 6 hours left).
 import assert from "node:assert/strict";
-import { renderOutboxText } from "../../functions/bot/jobs/outbox.ts";
+import { renderOutboxText } from "../../functions/bot/outbox/deliver.ts";
 import { enTimeLeft, ruTimeLeft, texts, timeLeft } from "../../functions/bot/telegram/texts.ts";
 
 const MIN = 60_000;

@@ -25,6 +25,7 @@ export type RpcName =
   | "sync_subscriptions"
   | "subscription_stats"
   | "note_chat_member"
+  | "open_chats"
   | "has_access"
   | "expire_subscriptions"
   | "queue_reminders"
@@ -46,13 +47,29 @@ export type RpcName =
   | "open_support_thread"
   | "take_support_message"
   | "record_support_messages"
-  | "support_reply_target";
+  | "support_reply_target"
+  | "claim_broadcast"
+  | "release_outbox"
+  | "pause_broadcasts"
+  | "create_broadcast"
+  | "confirm_broadcast"
+  | "cancel_broadcast"
+  | "broadcast_status";
 
 export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */
   call<T = unknown>(fn: RpcName, args?: Record<string, unknown>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * How long one call may take, waiting for a connection included, before it counts as "the database is
+ * unavailable". Without a bound, a request in flight when Postgres stops answering (a frozen server, a
+ * dropped network path, a pool stuck on dead sockets) waits for TCP to give up: Tribute measured 16.8 s
+ * for a 503. Every SQL function we call is one short transaction (milliseconds), so 3 s is generous and
+ * keeps the 503 well inside Tribute's and Telegram's patience (the contract bound is 5 s).
+ */
+export const CALL_TIMEOUT_MS = 3_000;
 
 /** The database could not be reached: callers answer 503 so the sender retries later. */
 export class DbUnavailableError extends Error {

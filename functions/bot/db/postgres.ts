@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import { type Db, DbQueryError, DbUnavailableError, type RpcName } from "./port.ts";
+import { CALL_TIMEOUT_MS, type Db, DbQueryError, DbUnavailableError, type RpcName } from "./port.ts";
 
 /**
  * postgres.js transport (DATABASE_URL): `select public.fn(arg => $1, ...)`. Named arguments make the
@@ -7,11 +7,12 @@ import { type Db, DbQueryError, DbUnavailableError, type RpcName } from "./port.
  */
 export function createPostgresDb(
   url: string,
-  opts: { max?: number; connectTimeoutSeconds?: number } = {},
+  opts: { max?: number; connectTimeoutSeconds?: number; callTimeoutMs?: number } = {},
 ): Db {
+  const callTimeoutMs = opts.callTimeoutMs ?? CALL_TIMEOUT_MS;
   const sql = postgres(url, {
     max: opts.max ?? 5,
-    connect_timeout: opts.connectTimeoutSeconds ?? 5,
+    connect_timeout: opts.connectTimeoutSeconds ?? 2,
     idle_timeout: 20,
     onnotice: () => {},
     // bigint telegram ids and amounts come back as JS numbers (they fit in 2^53)
@@ -27,11 +28,24 @@ export function createPostgresDb(
       }
       const values = names.map((name) => toParam(args[name]));
       const argList = names.map((name, i) => `${name} => $${i + 1}`).join(", ");
+      const query = sql.unsafe(`select public.${fn}(${argList}) as result`, values as never[]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          // Give up on it: a queued call leaves the queue, a running one is cancelled if the server can
+          // still hear us (it rolls back; every call is one transaction, so nothing is half-written).
+          Promise.resolve(query.cancel() as unknown).catch(() => {});
+          query.catch(() => {});
+          reject(new DbUnavailableError(`database did not answer within ${callTimeoutMs} ms`));
+        }, callTimeoutMs);
+      });
       try {
-        const rows = await sql.unsafe(`select public.${fn}(${argList}) as result`, values as never[]);
+        const rows = await Promise.race([query, deadline]);
         return fromResult(rows[0]?.result) as T;
       } catch (err) {
-        throw mapPostgresError(err);
+        throw err instanceof DbUnavailableError ? err : mapPostgresError(err);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {

@@ -1,14 +1,26 @@
 /**
  * The scheduled work behind the X-Cron-Secret route, called every minute (pg_cron + pg_net in
- * production, scripts/local_cron.ts locally): end what is past due, queue reminders, drain the outbox.
+ * production, scripts/local_cron.ts locally): end what is past due, queue reminders, drain the outbox,
+ * then send broadcast copies at the shared pace.
  * Each step is one SQL call (expiry and reminders are idempotent and safe to run concurrently).
  */
 import type { AppDeps } from "../app.ts";
 import { DbUnavailableError } from "../db/port.ts";
 import { errorMessage } from "../log.ts";
-import { type DrainOptions, drainOutbox, emptyCounts, type OutboxCounts } from "./outbox.ts";
+import { type DrainOptions, drainOutbox, emptyCounts, type OutboxCounts } from "../outbox/drain.ts";
+import {
+  type BroadcastCounts,
+  type BroadcastDrainOptions,
+  drainBroadcasts,
+  emptyBroadcastCounts,
+} from "../outbox/paced.ts";
 
-export { type DrainOptions, drainOutbox, type OutboxCounts } from "./outbox.ts";
+/**
+ * How long one run may keep sending (pg_net gives the call 55 s; cron comes back every minute). At
+ * the broadcast pace (25/s minus a 5% margin, ~24/s) a run sends ~1,190 copies: a 10,000-recipient
+ * broadcast needs ~420 s of sending, i.e. 9 runs, about 9 minutes from confirmation.
+ */
+export const RUN_BUDGET_MS = 50_000;
 
 export interface ScheduledReport {
   /** subscriptions ended by expire_subscriptions */
@@ -16,18 +28,20 @@ export interface ScheduledReport {
   /** reminder rows queued by queue_reminders */
   reminders: number;
   outbox: OutboxCounts;
+  /** broadcast copies, sent at the bot-wide pace with what is left of the run's time */
+  broadcasts: BroadcastCounts;
   /** steps that failed (the others still ran); absent when everything worked */
   errors?: Array<{ step: string; error: string }>;
 }
 
 /**
- * Runs the three steps in order. An unreachable database aborts the run (the route answers 503 and the
+ * Runs the four steps in order (notices before broadcast copies, so they never wait behind one). An unreachable database aborts the run (the route answers 503 and the
  * next minute tries again); any other failure of one step is reported and the next steps still run,
  * so a bug in one cannot stop notifications.
  */
 export async function runScheduled(
   deps: Pick<AppDeps, "config" | "db" | "log">,
-  opts: { outbox?: DrainOptions } = {},
+  opts: { outbox?: DrainOptions; broadcasts?: BroadcastDrainOptions } = {},
 ): Promise<ScheduledReport> {
   const started = Date.now();
   const errors: Array<{ step: string; error: string }> = [];
@@ -55,19 +69,25 @@ export async function runScheduled(
     emptyCounts(),
     () => drainOutbox(deps, deps.config.outboxBatch, opts.outbox),
   );
+  const broadcasts = await attempt(
+    "broadcasts",
+    emptyBroadcastCounts(),
+    () => drainBroadcasts(deps, { budgetMs: RUN_BUDGET_MS - (Date.now() - started), ...opts.broadcasts }),
+  );
 
-  const report: ScheduledReport = { expired, reminders, outbox };
+  const report: ScheduledReport = { expired, reminders, outbox, broadcasts };
   if (errors.length) report.errors = errors;
   deps.log.info("scheduled run", {
     expired,
     reminders,
-    ...prefixed(outbox),
+    ...prefixed("outbox", outbox),
+    ...prefixed("broadcast", broadcasts),
     errors: errors.length,
     ms: Date.now() - started,
   });
   return report;
 }
 
-function prefixed(counts: OutboxCounts): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [`outbox_${k}`, v]));
+function prefixed(prefix: string, counts: OutboxCounts): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [`${prefix}_${k}`, v]));
 }

@@ -1,9 +1,10 @@
 // Admin commands (private chats, ADMIN_TELEGRAM_IDS only). Everyone else gets a refusal, nothing
 // changes, and the attempt is recorded; every admin action is recorded too (public.admin_actions).
-import { Composer, GrammyError } from "grammy";
+import { Composer, GrammyError, InlineKeyboard } from "grammy";
 import type { AppDeps } from "../app.ts";
 import { tributeTestReport } from "../jobs/checks.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { drainOutbox } from "../outbox/drain.ts";
+import { broadcastMinutes } from "../outbox/paced.ts";
 import { errorMessage } from "../log.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";
@@ -19,8 +20,13 @@ export const ADMIN_COMMANDS = [
   "refund",
   "text",
   "texts",
+  "broadcast",
+  "broadcast_status",
+  "broadcast_cancel",
 ] as const;
 export type AdminCommand = typeof ADMIN_COMMANDS[number];
+/** The broadcast prompt's buttons, recorded like commands. */
+type AdminButton = "broadcast_confirm" | "broadcast_abort";
 
 export const ADMIN_USAGE: Record<AdminCommand, string> = {
   sync_subscriptions: "",
@@ -32,7 +38,40 @@ export const ADMIN_USAGE: Record<AdminCommand, string> = {
   refund: "<telegram_payment_charge_id>",
   text: "<key> [en|ru] (as a reply to the new wording) · /text <key> reset [en|ru]",
   texts: "",
+  broadcast: "active|expired|all",
+  broadcast_status: "[broadcast_id]",
+  broadcast_cancel: "[broadcast_id]",
 };
+
+export const BROADCAST_AUDIENCES = ["active", "expired", "all"] as const;
+type Audience = typeof BROADCAST_AUDIENCES[number];
+
+/** Callback data of the broadcast prompt's buttons: `bc:ok:<id>` (send) and `bc:no:<id>` (cancel). */
+export const BROADCAST_BUTTON = /^bc:(ok|no):(\d{1,18})$/;
+
+interface BroadcastDraft {
+  id: number;
+  audience: Audience;
+  audience_size: number;
+  status: "draft" | "sending" | "cancelled";
+}
+
+type BroadcastCancel =
+  | { status: "cancelled"; id: number; skipped: number }
+  | { status: "not_found" | "already_cancelled" | "finished"; id: number | null };
+
+interface BroadcastStatus {
+  status: string;
+  id: number;
+  audience: string;
+  total: number;
+  sent: number;
+  failed: number;
+  blocked: number;
+  cancelled: number;
+  left: number;
+  created_at: string;
+}
 
 const MAX_GRANT_DAYS = 3650;
 
@@ -74,7 +113,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
 
   const record = (
     ctx: BotContext,
-    command: AdminCommand,
+    command: AdminCommand | AdminButton,
     args: Record<string, unknown>,
     result: string,
     allowed = true,
@@ -95,7 +134,13 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     action: (
       ctx: BotContext,
       args: string[],
-    ) => Promise<{ result: string; reply: string; args?: Record<string, unknown> }>,
+    ) => Promise<{
+      result: string;
+      reply: string;
+      args?: Record<string, unknown>;
+      /** buttons under the reply */
+      keyboard?: InlineKeyboard;
+    }>,
   ) =>
   async (ctx: BotContext) => {
     const args = argsOf(ctx);
@@ -114,7 +159,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
       command,
       result: outcome.result,
     });
-    await ctx.reply(outcome.reply);
+    await ctx.reply(outcome.reply, outcome.keyboard ? { reply_markup: outcome.keyboard } : undefined);
   };
 
   const usage = (ctx: BotContext, command: AdminCommand) => ({
@@ -167,12 +212,14 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
         active_by_provider: Record<string, number>;
         revenue_30d: Array<{ currency: string; amount: number }>;
         users_with_access?: number;
+        webhooks_failed_24h?: number;
       }>("subscription_stats");
       return {
         result: `users with access: ${s.users_with_access ?? "?"}`,
         reply: ctx.texts.adminStats({
           activeByProvider: s.active_by_provider ?? {},
           revenue30d: s.revenue_30d ?? [],
+          failed24h: Number(s.webhooks_failed_24h ?? 0),
         }),
       };
     }),
@@ -297,6 +344,138 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
   // Editable texts (text_admin.ts): a refused text is answered with the allowed placeholders.
   pm.command("text", run("text", (ctx, args) => textCommand(deps, ctx, args, () => usage(ctx, "text"))));
   pm.command("texts", run("texts", (ctx) => textsCommand(deps, ctx)));
+  // ------------------------------------------------------------------------------------- broadcasts
+
+  pm.command(
+    "broadcast",
+    run("broadcast", async (ctx, args) => {
+      const audience = args[0]?.toLowerCase() as Audience | undefined;
+      if (args.length !== 1 || !audience || !BROADCAST_AUDIENCES.includes(audience)) {
+        return usage(ctx, "broadcast");
+      }
+      const t = ctx.texts;
+      // the message to copy is the one the admin replied to, in this chat
+      const source = ctx.msg?.reply_to_message;
+      if (!source) return { result: "no message replied to", reply: t.broadcastNeedsReply };
+      const b = await deps.db.call<BroadcastDraft>("create_broadcast", {
+        p_admin_id: ctx.from!.id,
+        p_from_chat_id: ctx.chat!.id,
+        p_message_id: source.message_id,
+        p_audience: audience,
+        // a redelivered /broadcast finds the same draft instead of making a second one
+        p_command_message_id: ctx.msg!.message_id,
+      });
+      const recorded = { broadcast_id: b.id, audience, message_id: source.message_id };
+      if (b.status === "sending") {
+        return { result: "already confirmed", args: recorded, reply: t.broadcastAlreadyConfirmed(b.id) };
+      }
+      if (b.status === "cancelled") {
+        return { result: "already cancelled", args: recorded, reply: t.broadcastAlreadyCancelled(b.id) };
+      }
+      if (b.audience_size === 0) {
+        return { result: "empty audience", args: recorded, reply: t.broadcastEmpty(b) };
+      }
+      return {
+        result: `draft #${b.id}: ${audience}, ${b.audience_size} recipients`,
+        args: recorded,
+        reply: t.broadcastConfirm({ id: b.id, audience, size: b.audience_size }),
+        keyboard: new InlineKeyboard()
+          .text(t.buttonBroadcastSend(b.audience_size), `bc:ok:${b.id}`)
+          .text(t.buttonBroadcastCancel, `bc:no:${b.id}`),
+      };
+    }),
+  );
+
+  pm.command(
+    "broadcast_status",
+    run("broadcast_status", async (ctx, args) => {
+      const id = args.length === 0 ? null : parseUserId(args[0]);
+      if (args.length > 1 || (args.length === 1 && id === null)) return usage(ctx, "broadcast_status");
+      const s = await deps.db.call<BroadcastStatus>("broadcast_status", { p_id: id });
+      if (s.status === "not_found") return { result: "not found", reply: ctx.texts.broadcastNotFound(id) };
+      return {
+        result:
+          `#${s.id} ${s.status}: sent ${s.sent}, failed ${s.failed}, blocked ${s.blocked}, left ${s.left}`,
+        args: { broadcast_id: s.id },
+        reply: ctx.texts.broadcastStatus({ ...s, createdAt: s.created_at }),
+      };
+    }),
+  );
+
+  pm.command(
+    "broadcast_cancel",
+    run("broadcast_cancel", async (ctx, args) => {
+      const id = args.length === 0 ? null : parseUserId(args[0]);
+      if (args.length > 1 || (args.length === 1 && id === null)) return usage(ctx, "broadcast_cancel");
+      const r = await deps.db.call<BroadcastCancel>("cancel_broadcast", {
+        p_id: id,
+        p_admin_id: ctx.from!.id,
+      });
+      return { result: r.status, args: { broadcast_id: r.id }, reply: cancelReply(ctx, r, id) };
+    }),
+  );
+
+  const cancelReply = (ctx: BotContext, r: BroadcastCancel, asked: number | null): string => {
+    const t = ctx.texts;
+    if (r.status === "cancelled") return t.broadcastCancelled(r);
+    if (r.status === "already_cancelled") return t.broadcastAlreadyCancelled(r.id!);
+    if (r.status === "finished") return t.broadcastFinished(r.id!);
+    return t.broadcastNotFound(asked);
+  };
+
+  // The prompt's buttons. Confirming twice (a double tap, a redelivered update, two admins) queues the
+  // copies once: confirm_broadcast locks the broadcast and the outbox is unique per (broadcast, user).
+  composer.callbackQuery(BROADCAST_BUTTON, async (ctx) => {
+    const [, action, idText] = ctx.match as RegExpMatchArray;
+    const id = Number(idText);
+    const button: AdminButton = action === "ok" ? "broadcast_confirm" : "broadcast_abort";
+    const t = ctx.texts;
+    if (!admins.has(ctx.from.id)) {
+      await record(ctx, button, { broadcast_id: id }, "refused: not an admin", false);
+      deps.log.warn("admin button refused", { request_id: ctx.requestId, user_id: ctx.from.id, button });
+      await ctx.answerCallbackQuery({ text: t.notAdmin, show_alert: true });
+      return;
+    }
+    let text: string;
+    let result: string;
+    let final = true; // the prompt is replaced by the outcome (its buttons go away)
+    if (action === "ok") {
+      const r = await deps.db.call<
+        { status: string; id: number; recipients: number | null; per_second?: number }
+      >("confirm_broadcast", { p_id: id, p_admin_id: ctx.from.id });
+      result = r.status === "confirmed" ? `confirmed: ${r.recipients} queued` : r.status;
+      if (r.status === "confirmed") {
+        const perSecond = r.per_second ?? 25;
+        const recipients = r.recipients ?? 0;
+        text = t.broadcastQueued({
+          id,
+          recipients,
+          perSecond,
+          minutes: broadcastMinutes(recipients, perSecond),
+        });
+      } else if (r.status === "already_confirmed") {
+        text = t.broadcastAlreadyConfirmed(id);
+        final = false;
+      } else if (r.status === "cancelled") text = t.broadcastAlreadyCancelled(id);
+      else text = t.broadcastNotFound(id);
+    } else {
+      const r = await deps.db.call<BroadcastCancel>("cancel_broadcast", {
+        p_id: id,
+        p_admin_id: ctx.from.id,
+      });
+      result = r.status;
+      text = cancelReply(ctx, r, id);
+    }
+    await record(ctx, button, { broadcast_id: id }, result);
+    deps.log.info("admin button", { request_id: ctx.requestId, admin_id: ctx.from.id, button, result });
+    await ctx.answerCallbackQuery({ text: text.slice(0, 200) });
+    if (final) {
+      // best effort: the prompt may be too old to edit; the answer above already told the admin
+      await ctx.editMessageText(text).catch((err) =>
+        deps.log.warn("broadcast prompt not edited", { request_id: ctx.requestId, error: errorMessage(err) })
+      );
+    }
+  });
 
   return composer;
 }

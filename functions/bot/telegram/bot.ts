@@ -2,16 +2,20 @@
 // Composers, in order: context (upsert the sender, texts) → chat members → Stars payments → admin →
 // user → support relay (what is left of private messages: a /paysupport message, an admin's reply).
 //
-// Errors are not swallowed: a database failure inside a handler reaches handler.ts, which answers
-// 5xx (503 when the database is down) so Telegram redelivers the update. The only exception is a Bot API
-// 400/403 (bad request, user blocked the bot): redelivering cannot fix those, so the update is dropped.
-import { Bot, BotError, GrammyError } from "grammy";
+// Telegram redelivers an update until it gets a 2xx and holds back the later ones meanwhile, so only
+// what a redelivery can fix may fail the request: the database unreachable (503), a transaction that
+// lost a race, and the Bot API down (5xx, 429, network). Everything else fails the same way every time (a shape the handlers did not
+// expect, a value SQL refuses, a Bot API 400/403): the update is journaled as failed and acknowledged.
+import { Bot, BotError, GrammyError, HttpError } from "grammy";
 import type { BotCommand, Update } from "grammy/types";
 import { autoRetry } from "@grammyjs/auto-retry";
 import type { AppDeps } from "../app.ts";
+import { DbQueryError, DbUnavailableError } from "../db/port.ts";
+import { recordFailedDelivery } from "../journal.ts";
 import { errorMessage } from "../log.ts";
 import { ADMIN_COMMANDS, createAdminComposer } from "./admin.ts";
 import { type BotContext, contextMiddleware } from "./context.ts";
+import { checkUpdate, updateKind } from "./guard.ts";
 import { createMembersComposer } from "./members.ts";
 import { createPaymentsComposer } from "./payments.ts";
 import { createSupportComposer } from "./support.ts";
@@ -37,6 +41,9 @@ export const BOT_COMMANDS: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "refund", description: "<charge_id> — refund a Stars payment" },
     { command: "text", description: "<key> [en|ru] — reply to a message to change a text; <key> reset" },
     { command: "texts", description: "Editable texts and their placeholders" },
+    { command: "broadcast", description: "active|expired|all — as a reply: send that message to users" },
+    { command: "broadcast_status", description: "[id] — sent / failed / blocked / left of a broadcast" },
+    { command: "broadcast_cancel", description: "[id] — stop a broadcast: what is not sent yet is dropped" },
   ],
 };
 
@@ -59,6 +66,9 @@ export const BOT_COMMANDS_RU: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "refund", description: "<charge_id> — вернуть платёж звёздами" },
     { command: "text", description: "<ключ> [en|ru] — ответом на сообщение изменить текст; <ключ> reset" },
     { command: "texts", description: "Редактируемые тексты и их плейсхолдеры" },
+    { command: "broadcast", description: "active|expired|all — ответом: разослать это сообщение" },
+    { command: "broadcast_status", description: "[id] — отправлено / ошибки / блок / осталось" },
+    { command: "broadcast_cancel", description: "[id] — остановить рассылку, неотправленное снять" },
   ],
 };
 
@@ -88,14 +98,15 @@ export function createBot(
   return bot;
 }
 
-function isUpdate(value: unknown): value is Update {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    Number.isSafeInteger((value as { update_id?: unknown }).update_id);
-}
-
-/** Which kind of update this is (for logs): the first key besides update_id. */
-function updateKind(update: Update): string {
-  return Object.keys(update).find((k) => k !== "update_id") ?? "empty";
+/** Can a redelivery of the update succeed where this attempt failed? */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof DbUnavailableError) return true;
+  // a transaction that lost a race (serialization failure, deadlock, lock timeout, cancelled
+  // statement) succeeds when run again
+  if (err instanceof DbQueryError && /^(40|55P03|57014)/.test(err.code ?? "")) return true;
+  if (err instanceof HttpError) return true; // the Bot API could not be reached
+  if (err instanceof GrammyError) return err.error_code === 429 || err.error_code >= 500;
+  return false;
 }
 
 export function createTelegramUpdateHandler(deps: AppDeps) {
@@ -121,39 +132,59 @@ export function createTelegramUpdateHandler(deps: AppDeps) {
 
   return {
     bot,
+    /**
+     * Handles one update. Throws only what a redelivery can fix (see isRetryable); any other failure is
+     * journaled (`webhook_events`, source telegram, status failed), logged once and swallowed, so the
+     * route answers 200 and Telegram moves on.
+     */
     async handleUpdate(update: unknown, requestId: string): Promise<void> {
-      if (!isUpdate(update)) {
-        // Telegram will not send something different on redelivery: acknowledge and move on.
-        deps.log.warn("ignoring malformed telegram update", { request_id: requestId });
+      const kind = updateKind(update);
+      const checked = checkUpdate(update);
+      if (!checked.ok) {
+        await journal(update, kind, `invalid update: ${checked.message}`, requestId);
         return;
       }
+      const valid = update as Update;
       await ensureInit();
-      requestIds.set(update, requestId);
+      requestIds.set(valid, requestId);
       try {
-        await bot.handleUpdate(update);
+        await bot.handleUpdate(valid);
       } catch (err) {
         const cause = err instanceof BotError ? err.error : err;
-        if (cause instanceof GrammyError && (cause.error_code === 400 || cause.error_code === 403)) {
-          deps.log.warn("bot api refused a call; update dropped", {
+        if (isRetryable(cause)) {
+          deps.log.error("telegram update failed; Telegram will redeliver it", {
             request_id: requestId,
-            update_id: update.update_id,
-            kind: updateKind(update),
-            method: cause.method,
-            error_code: cause.error_code,
-            error: cause.description,
+            update_id: valid.update_id,
+            kind,
+            error: errorMessage(cause),
           });
-          return;
+          throw cause;
         }
-        deps.log.error("telegram update failed", {
-          request_id: requestId,
-          update_id: update.update_id,
-          kind: updateKind(update),
-          error: errorMessage(cause),
-        });
-        throw cause;
+        const error = cause instanceof GrammyError
+          ? `Bot API ${cause.method}: ${cause.error_code} ${cause.description}`
+          : errorMessage(cause);
+        await journal(valid, kind, error, requestId);
       } finally {
-        requestIds.delete(update);
+        requestIds.delete(valid);
       }
     },
   };
+
+  async function journal(update: unknown, kind: string, error: string, requestId: string): Promise<void> {
+    const eventId = await recordFailedDelivery(deps, {
+      source: "telegram",
+      name: kind,
+      envelope: update,
+      error,
+      raw: JSON.stringify(update),
+    });
+    const updateId = (update as { update_id?: unknown } | null)?.update_id;
+    deps.log.warn("telegram update failed for good; journaled and acknowledged", {
+      request_id: requestId,
+      update_id: typeof updateId === "number" ? updateId : null,
+      kind,
+      event_id: eventId,
+      error: error.slice(0, 500),
+    });
+  }
 }

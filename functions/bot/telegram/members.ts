@@ -1,4 +1,5 @@
-// The paid chat's door: `chat_member` updates for PAID_CHAT_ID. Someone who joins without access (a
+// The paid chats' door: `chat_member` updates for the chats in PAID_CHAT_ID. Someone who joins a chat
+// their access does not open (a
 // forwarded invite link, an old link) is removed (ban + unban) and told why; leaving is noted so
 // /sync_subscriptions knows who is inside. The bot's own membership changes (my_chat_member) are ignored.
 import { Composer, GrammyError } from "grammy";
@@ -19,11 +20,12 @@ function isOutside(m: ChatMember): boolean {
 
 export function createMembersComposer(deps: AppDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  const { paidChatId, adminIds } = deps.config;
+  const { paidChatIds, adminIds } = deps.config;
 
   composer.on("chat_member", async (ctx) => {
     const update = ctx.chatMember;
-    if (paidChatId === null || update.chat.id !== paidChatId) return;
+    const chatId = update.chat.id;
+    if (!paidChatIds.includes(chatId)) return;
     const user = update.new_chat_member.user;
     if (user.is_bot) return;
     const joined = isOutside(update.old_chat_member) && isMember(update.new_chat_member);
@@ -38,11 +40,12 @@ export function createMembersComposer(deps: AppDeps): Composer<BotContext> {
     const { has_access } = await deps.db.call<{ has_access: boolean }>("note_chat_member", {
       p_telegram_user_id: user.id,
       p_in_chat: true,
+      p_chat_id: chatId,
     });
     if (has_access || adminIds.includes(user.id)) return;
 
     deps.log.info("removing member without access", { request_id: ctx.requestId, user_id: user.id });
-    await removeFromChat(ctx.api, paidChatId, user.id);
+    await removeFromChat(ctx.api, chatId, user.id);
     await deps.db.call("note_chat_member", { p_telegram_user_id: user.id, p_in_chat: false });
     try {
       const known = user.language_code ??

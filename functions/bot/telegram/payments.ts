@@ -3,7 +3,7 @@
 // apply_star_payment); the charge id is unique there, so a redelivered update never grants twice.
 import { Composer } from "grammy";
 import type { AppDeps } from "../app.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { drainOutbox } from "../outbox/drain.ts";
 import { errorMessage } from "../log.ts";
 import type { BotContext } from "./context.ts";
 

@@ -3,7 +3,7 @@
 // is cold. Another instance sees an edit after at most `ttlMs`; this instance at once (`invalidate`).
 // Texts are cosmetic: when the overrides cannot be read, the built-in texts are used (not cached).
 //
-// The outbox (jobs/outbox.ts) can adopt it as it is: one store per drain (or per process), then
+// The outbox (outbox/deliver.ts) can adopt it as it is: one store per drain (or per process), then
 //   const t = textsFor(row.language_code, await store.overrides(langOf(row.language_code)));
 // instead of `textsFor(row.language_code)`; its template names are the text keys already.
 import type { Db } from "../db/port.ts";

@@ -107,6 +107,8 @@ export interface Texts {
   adminStats(p: {
     activeByProvider: Record<string, number>;
     revenue30d: Array<{ currency: string; amount: number | string | bigint }>;
+    /** deliveries (Tribute webhooks, Telegram updates) journaled as failed in the last 24 h */
+    failed24h?: number;
   }): string;
   tributeTest(p: {
     webhookUrl?: string | null;
@@ -131,6 +133,34 @@ export interface Texts {
   textTooLong(p: { key: string; max: number }): string;
   textSaved(p: { key: string; lang: string; preview: string }): string;
   textReset(p: { key: string; lang: string; removed: boolean }): string;
+  /** /broadcast sent without replying to the message to broadcast. */
+  broadcastNeedsReply: string;
+  /** The draft: audience and its size; the buttons below confirm or cancel. */
+  broadcastConfirm(p: { id: number; audience: string; size: number }): string;
+  broadcastEmpty(p: { audience: string }): string;
+  buttonBroadcastSend(size: number): string;
+  buttonBroadcastCancel: string;
+  broadcastQueued(p: { id: number; recipients: number; perSecond: number; minutes: number }): string;
+  broadcastAlreadyConfirmed(id: number): string;
+  broadcastCancelled(p: { id: number; skipped: number }): string;
+  broadcastAlreadyCancelled(id: number): string;
+  broadcastFinished(id: number): string;
+  broadcastNotFound(id?: number | null): string;
+  broadcastStatus(p: BroadcastStatusView): string;
+}
+
+/** What /broadcast_status shows (public.broadcast_status). */
+export interface BroadcastStatusView {
+  id: number;
+  audience: string;
+  status: string;
+  total: number;
+  sent: number;
+  failed: number;
+  blocked: number;
+  cancelled: number;
+  left: number;
+  createdAt: DateLike;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -247,6 +277,15 @@ export function timelineLine(s: SubscriptionSummary, lang: Lang): string {
     : (ru ? "не покрывает ничего" : "covers nothing");
   return `${head}\n   ${covered}`;
 }
+const AUDIENCES: Record<Lang, Record<string, string>> = {
+  en: { active: "members with access", expired: "former members", all: "everyone who wrote to the bot" },
+  ru: { active: "участники с доступом", expired: "бывшие участники", all: "все, кто писал боту" },
+};
+
+const BROADCAST_STATES: Record<Lang, Record<string, string>> = {
+  en: { draft: "waiting for confirmation", sending: "sending", done: "done", cancelled: "cancelled" },
+  ru: { draft: "ждёт подтверждения", sending: "отправляется", done: "завершена", cancelled: "отменена" },
+};
 
 /** Display name of a provider code in a language (unknown codes are shown as is). */
 export function providerName(provider: string, lang: Lang = "en"): string {
@@ -398,7 +437,7 @@ const en: Texts = {
     return lines.join("\n");
   },
 
-  adminStats: ({ activeByProvider, revenue30d }) => {
+  adminStats: ({ activeByProvider, revenue30d, failed24h }) => {
     const lines = ["Active subscriptions:"];
     const active = Object.entries(activeByProvider);
     if (active.length === 0) lines.push("• none");
@@ -406,6 +445,12 @@ const en: Texts = {
     lines.push("Revenue, last 30 days:");
     if (revenue30d.length === 0) lines.push("• none");
     for (const r of revenue30d) lines.push(`• ${rawAmount(r.amount, r.currency, "minor units")}`);
+    if (failed24h !== undefined) {
+      lines.push(
+        `Failed deliveries, last 24 h: ${failed24h}` +
+          (failed24h > 0 ? " (webhook_events where status = 'failed')" : ""),
+      );
+    }
     return lines.join("\n");
   },
 
@@ -475,6 +520,48 @@ const en: Texts = {
     removed
       ? `"${key}" (${lang}) is back to the built-in text.`
       : `"${key}" (${lang}) had no override; nothing changed.`,
+  broadcastNeedsReply: "Reply to the message you want to send with /broadcast active, /broadcast expired " +
+    "or /broadcast all. Text, photos, videos and files are copied as they are.",
+
+  broadcastConfirm: ({ id, audience, size }) =>
+    `Broadcast #${id} to ${AUDIENCES.en[audience] ?? audience}: ${size} ${
+      size === 1 ? "recipient" : "recipients"
+    }. Send it?`,
+
+  broadcastEmpty: ({ audience }) => `Nobody to send to: no ${AUDIENCES.en[audience] ?? audience} right now.`,
+
+  buttonBroadcastSend: (size) => `✅ Send to ${size}`,
+
+  buttonBroadcastCancel: "✖️ Cancel",
+
+  broadcastQueued: ({ id, recipients, perSecond, minutes }) =>
+    `Broadcast #${id} confirmed: ${recipients} ${recipients === 1 ? "message" : "messages"} queued. ` +
+    `Sending starts within a minute at up to ${perSecond} per second (about ${minutes} min).\n` +
+    `/broadcast_status ${id} shows the progress, /broadcast_cancel ${id} stops it.`,
+
+  broadcastAlreadyConfirmed: (id) => `Broadcast #${id} is already confirmed; nothing was queued twice.`,
+
+  broadcastCancelled: ({ id, skipped }) =>
+    `Broadcast #${id} cancelled` +
+    (skipped > 0 ? `: ${skipped} unsent ${skipped === 1 ? "message" : "messages"} dropped.` : "."),
+
+  broadcastAlreadyCancelled: (id) => `Broadcast #${id} was already cancelled.`,
+
+  broadcastFinished: (id) => `Broadcast #${id} has already been sent to everyone; nothing to cancel.`,
+
+  broadcastNotFound: (id) => id != null ? `Broadcast #${id} not found.` : "No broadcasts yet.",
+
+  broadcastStatus: ({ id, audience, status, total, sent, failed, blocked, cancelled, left, createdAt }) =>
+    [
+      `Broadcast #${id} to ${AUDIENCES.en[audience] ?? audience} (${formatDate(createdAt)}): ` +
+      `${BROADCAST_STATES.en[status] ?? status}`,
+      `Recipients: ${total}`,
+      `Sent: ${sent}`,
+      `Failed: ${failed}`,
+      `Blocked the bot: ${blocked}`,
+      ...(cancelled > 0 ? [`Cancelled: ${cancelled}`] : []),
+      `Left: ${left}`,
+    ].join("\n"),
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -616,7 +703,7 @@ const ru: Texts = {
     return lines.join("\n");
   },
 
-  adminStats: ({ activeByProvider, revenue30d }) => {
+  adminStats: ({ activeByProvider, revenue30d, failed24h }) => {
     const lines = ["Активные подписки:"];
     const active = Object.entries(activeByProvider);
     if (active.length === 0) lines.push("• нет");
@@ -624,6 +711,12 @@ const ru: Texts = {
     lines.push("Выручка за 30 дней:");
     if (revenue30d.length === 0) lines.push("• нет");
     for (const r of revenue30d) lines.push(`• ${rawAmount(r.amount, r.currency, "в минимальных единицах")}`);
+    if (failed24h !== undefined) {
+      lines.push(
+        `Неудачные доставки за 24 ч: ${failed24h}` +
+          (failed24h > 0 ? " (webhook_events, status = 'failed')" : ""),
+      );
+    }
     return lines.join("\n");
   },
 
@@ -693,6 +786,51 @@ const ru: Texts = {
     removed
       ? `«${key}» (${lang}) снова использует встроенный текст.`
       : `У «${key}» (${lang}) не было изменений; ничего не поменялось.`,
+  broadcastNeedsReply: "Ответьте на сообщение, которое нужно разослать, командой /broadcast active, " +
+    "/broadcast expired или /broadcast all. Текст, фото, видео и файлы копируются как есть.",
+
+  broadcastConfirm: ({ id, audience, size }) =>
+    `Рассылка №${id}, получатели — ${AUDIENCES.ru[audience] ?? audience}: ${size} ${
+      ruPlural(size, "человек", "человека", "человек")
+    }. Отправить?`,
+
+  broadcastEmpty: ({ audience }) =>
+    `Отправлять некому: сейчас нет получателей (${AUDIENCES.ru[audience] ?? audience}).`,
+
+  buttonBroadcastSend: (size) => `✅ Отправить ${size}`,
+
+  buttonBroadcastCancel: "✖️ Отмена",
+
+  broadcastQueued: ({ id, recipients, perSecond, minutes }) =>
+    `Рассылка №${id} подтверждена: в очереди ${recipients} ${
+      ruPlural(recipients, "сообщение", "сообщения", "сообщений")
+    }. ` +
+    `Отправка начнётся в течение минуты, до ${perSecond} в секунду (примерно ${minutes} мин).\n` +
+    `/broadcast_status ${id} — ход рассылки, /broadcast_cancel ${id} — остановить.`,
+
+  broadcastAlreadyConfirmed: (id) =>
+    `Рассылка №${id} уже подтверждена; повторно ничего не поставлено в очередь.`,
+
+  broadcastCancelled: ({ id, skipped }) =>
+    `Рассылка №${id} отменена` + (skipped > 0 ? `: не отправлено и снято с очереди — ${skipped}.` : "."),
+
+  broadcastAlreadyCancelled: (id) => `Рассылка №${id} уже отменена.`,
+
+  broadcastFinished: (id) => `Рассылка №${id} уже отправлена всем; отменять нечего.`,
+
+  broadcastNotFound: (id) => id != null ? `Рассылка №${id} не найдена.` : "Рассылок ещё не было.",
+
+  broadcastStatus: ({ id, audience, status, total, sent, failed, blocked, cancelled, left, createdAt }) =>
+    [
+      `Рассылка №${id}, получатели — ${AUDIENCES.ru[audience] ?? audience} (${formatDate(createdAt)}): ` +
+      `${BROADCAST_STATES.ru[status] ?? status}`,
+      `Получателей: ${total}`,
+      `Отправлено: ${sent}`,
+      `Ошибки: ${failed}`,
+      `Заблокировали бота: ${blocked}`,
+      ...(cancelled > 0 ? [`Отменено: ${cancelled}`] : []),
+      `Осталось: ${left}`,
+    ].join("\n"),
 };
 
 export const texts: Record<Lang, Texts> = { en, ru };

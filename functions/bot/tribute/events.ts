@@ -19,29 +19,51 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+/**
+ * Years a Tribute event can sanely carry. Postgres rejects year 0 and the arithmetic around access
+ * windows must stay far from timestamptz's limits: anything outside is a malformed body, not a date.
+ */
+export const MIN_YEAR = 1970;
+export const MAX_YEAR = 2200;
+/** Real UTC offsets lie within ±14 h; Postgres refuses displacements beyond ±15:59. */
+const MAX_OFFSET_HOURS = 15;
+
 export function isIsoDateTime(value: string): boolean {
   const m = ISO_DATETIME.exec(value);
   if (!m) return false;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
   const offsetHours = m[8] === undefined ? 0 : Number(m[8]);
   const offsetMinutes = m[9] === undefined ? 0 : Number(m[9]);
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 &&
-    minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+  return year >= MIN_YEAR && year <= MAX_YEAR && month >= 1 && month <= 12 && day >= 1 &&
+    day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59 &&
+    offsetHours <= MAX_OFFSET_HOURS && offsetMinutes <= 59;
 }
 
-export const isoDateTime = z.string().refine(isIsoDateTime, {
-  message: "must be an ISO 8601 date-time with timezone, e.g. 2025-03-20T01:15:58.332Z",
+export const isoDateTime = z.string().max(40).refine(isIsoDateTime, {
+  message: `must be an ISO 8601 date-time with timezone between ${MIN_YEAR} and ${MAX_YEAR}, ` +
+    "e.g. 2025-03-20T01:15:58.332Z",
 });
+
+// Every value that reaches SQL is checked here, so that a signed but malformed body is a 400 naming the
+// field and never a failed cast inside the transaction (which would be a 500 Tribute retries for a day).
+// zod's int() already stays within ±(2^53 - 1), which is inside Postgres bigint.
 
 /** Ids are JSON numbers; a string id means a malformed or forged body, so it is rejected, not coerced. */
 const positiveId = z.number().int().positive();
-/** Amounts are integers in minor units (cents/kopecks), stored as received. */
-const minorUnits = z.number().int();
+/** Amounts are integers in minor units (cents/kopecks), stored as received; the ledger refuses < 0. */
+const minorUnits = z.number().int().nonnegative();
+
+/** Longest event name accepted (Tribute's are ~25 characters); the journal stores the name. */
+export const MAX_NAME_LENGTH = 100;
+/** Informational strings (names of channels, products, reasons) are stored in jsonb; keep them sane. */
+export const MAX_TEXT_LENGTH = 1000;
 
 // Optional informational fields accept null as well as absence: a null there is no reason to refuse a
 // paid event.
 const optInt = z.number().int().nullish();
-const optString = z.string().nullish();
+const optString = z.string().max(MAX_TEXT_LENGTH).nullish();
+/** ISO 4217 codes and Tribute's lowercase variants ("eur"); "XTR" for Stars. */
+const optCurrency = z.string().max(16).nullish();
 
 // ---------------------------------------------------------------------------------------------------
 // Payloads
@@ -56,7 +78,7 @@ export const subscriptionPayloadSchema = z.looseObject({
   period: optString,
   price: minorUnits.nullish(),
   amount: minorUnits.nullish(),
-  currency: optString,
+  currency: optCurrency,
   subscription_name: optString,
   user_id: optInt,
   channel_id: optInt,
@@ -71,7 +93,7 @@ export const purchasePayloadSchema = z.looseObject({
   telegram_user_id: positiveId,
   purchase_id: optInt,
   amount: minorUnits.nullish(),
-  currency: optString,
+  currency: optCurrency,
   user_id: optInt,
   product_name: optString,
 });
@@ -81,7 +103,7 @@ export const refundPayloadSchema = z.looseObject({
   telegram_user_id: positiveId,
   purchase_id: optInt,
   amount: minorUnits.nullish(),
-  currency: optString,
+  currency: optCurrency,
 });
 
 export const unknownPayloadSchema = z.looseObject({});
@@ -95,9 +117,9 @@ export type RefundPayload = z.output<typeof refundPayloadSchema>;
 
 function envelope<P extends z.ZodType>(payload: P) {
   return z.looseObject({
-    name: z.string().min(1),
+    name: z.string().min(1).max(MAX_NAME_LENGTH),
     created_at: isoDateTime,
-    sent_at: z.string().nullish(),
+    sent_at: z.string().max(64).nullish(),
     payload,
   });
 }
@@ -249,11 +271,13 @@ export function parseTributeEvent(json: unknown): ParseTributeEventResult {
     };
   }
 
-  // Unknown events are journaled; keep the user id when it is usable so the journal can be searched.
-  const uid = positiveId.safeParse(base.data.payload.telegram_user_id);
+  // Unknown events are journaled with their user id so the journal can be searched. The journal reads
+  // `telegram_user_id` from the payload it is given, and one that is not an id would make that write
+  // fail (a 500 for an event we do not even act on): it is left out of that payload, while the
+  // envelope stored alongside keeps the body exactly as received.
+  const { telegram_user_id: rawUserId, ...rest } = base.data.payload;
+  const uid = positiveId.safeParse(rawUserId);
   const telegramUserId = uid.success ? uid.data : null;
-  return {
-    ok: true,
-    event: { kind: "ignored", name, ...common(base.data), telegramUserId, payload: base.data.payload },
-  };
+  const payload = uid.success || rawUserId === undefined ? base.data.payload : rest;
+  return { ok: true, event: { kind: "ignored", name, ...common(base.data), telegramUserId, payload } };
 }

@@ -1,6 +1,7 @@
 import type { AppDeps } from "../app.ts";
 import { json, parseJsonBody } from "../http.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { isDeterministicDbError, recordFailedDelivery } from "../journal.ts";
+import { drainOutbox } from "../outbox/drain.ts";
 import { parseTributeEvent } from "./events.ts";
 import { verifyTributeSignature } from "./signature.ts";
 
@@ -28,45 +29,58 @@ export async function handleTributeWebhook(
     return json(401, { error: "invalid signature" });
   }
 
+  const raw = new TextDecoder().decode(body);
   const parsed = parseJsonBody(body);
   if (!parsed.ok) {
-    const raw = new TextDecoder().decode(body);
-    await deps.db.call("record_failed_event", {
-      p_source: "tribute",
-      p_name: "unparsable",
-      p_envelope: { raw: raw.slice(0, 10_000) },
-      p_error: "body is not valid JSON",
-      p_raw: raw,
+    const failed = await recordFailedDelivery(deps, {
+      source: "tribute",
+      name: "unparsable",
+      envelope: { raw: raw.slice(0, 10_000) },
+      error: parsed.error,
+      raw,
     });
-    return json(400, { error: "body is not valid JSON" });
+    deps.log.warn("tribute body rejected", { request_id: requestId, error: parsed.error, event_id: failed });
+    return json(400, { error: parsed.error });
   }
 
-  const result = parseTributeEvent(parsed.value);
-  if (!result.ok) {
+  const rejected = async (field: string, message: string) => {
     const name = (parsed.value as { name?: unknown } | null)?.name;
-    const failed = await deps.db.call<{ event_id: number }>("record_failed_event", {
-      p_source: "tribute",
-      p_name: typeof name === "string" ? name : "unknown",
-      p_envelope: parsed.value,
-      p_error: result.message,
-      p_raw: new TextDecoder().decode(body),
+    const failed = await recordFailedDelivery(deps, {
+      source: "tribute",
+      name: typeof name === "string" ? name : "unknown",
+      envelope: parsed.value,
+      error: message,
+      raw,
     });
     deps.log.warn("tribute payload invalid", {
       request_id: requestId,
-      field: result.field,
-      event_id: failed?.event_id,
+      field,
+      event_id: failed,
+      error: message,
     });
-    return json(400, { error: "invalid payload", field: result.field, message: result.message });
-  }
+    return json(400, { error: "invalid payload", field, message });
+  };
+
+  const result = parseTributeEvent(parsed.value);
+  if (!result.ok) return rejected(result.field, result.message);
 
   const event = result.event;
-  const applied = await deps.db.call<ApplyResult>("apply_tribute_event", {
-    p_name: event.name,
-    p_received_name: event.receivedName,
-    p_created_at: event.createdAt,
-    p_payload: event.payload,
-    p_envelope: parsed.value,
-  });
+  let applied: ApplyResult;
+  try {
+    applied = await deps.db.call<ApplyResult>("apply_tribute_event", {
+      p_name: event.name,
+      p_received_name: event.receivedName,
+      p_created_at: event.createdAt,
+      p_payload: event.payload,
+      p_envelope: parsed.value,
+    });
+  } catch (err) {
+    // A value the schema let through but Postgres refuses (a NUL in a string, a constraint): the same
+    // body fails the same way on every retry, so it is a bad payload, not an outage. The transaction
+    // rolled back: nothing of the event was written.
+    if (!isDeterministicDbError(err)) throw err;
+    return rejected("(payload)", `the database refused the payload: ${err.message} (SQLSTATE ${err.code})`);
+  }
   deps.log.info("tribute event", {
     request_id: requestId,
     event_id: applied.event_id,

@@ -1,75 +1,34 @@
 /**
- * Outbox delivery: every message the product sends on its own initiative (activation with invite
- * link, renewal/cancellation notices, reminders, removals from the paid chat) is a row in
- * `public.outbox` first; this module claims due rows and delivers them through the Bot API.
+ * Delivery of one outbox row through the Bot API, and what its failure means. The outbox module sits
+ * below the doors (Tribute, Telegram, cron): they all import it, it imports none of them.
  *
- * - Rows are claimed in small chunks (`claim_outbox`: `for update skip locked` + a lease), so concurrent
- *   drains never get the same row, and delivered one after another (Telegram rate limits).
- * - Each row ends in `complete_outbox` (sent | skipped) or `fail_outbox`, which owns the retry policy:
- *   exponential backoff, Telegram's `retry_after` for 429, `blocked` for 403 (the user is marked and
- *   their pending messages skipped), `permanent` for errors a retry cannot fix.
+ * - `deliverSafely` turns a claimed row into Bot API calls (message, invite + message, ban/unban +
+ *   notice, copyMessage of a broadcast) and returns an outcome; it never throws for a Bot API error.
+ * - `classifyDeliveryError` maps a failure to what `fail_outbox` does with it: exponential backoff,
+ *   Telegram's `retry_after` for 429, `blocked` for 403 (the user is marked and their pending messages
+ *   skipped), `permanent` for errors a retry cannot fix.
  * - Access is re-checked at claim time (`has_access`): a removal for a user whose access came back is
  *   skipped; an invite or reminder for a user who no longer has access is skipped.
  */
 import { type Api, GrammyError, HttpError } from "grammy";
 import type { AppDeps } from "../app.ts";
 import { errorMessage } from "../log.ts";
-import { createBotApi } from "../telegram/api.ts";
 import { createPersonalInvite } from "../telegram/chat.ts";
 import { type Texts, textsFor } from "../telegram/texts.ts";
 
-/** One claimed row, as `claim_outbox` returns it. */
+/** One claimed row, as `claim_outbox` (or `claim_broadcast`, kind "copy") returns it. */
 export interface OutboxRow {
   id: number;
   telegram_user_id: number;
-  kind: "message" | "invite" | "remove";
+  kind: "message" | "invite" | "remove" | "copy";
   template: string;
   params: Record<string, unknown> | null;
   attempts: number;
   language_code: string | null;
   blocked: boolean;
   has_access: boolean;
-}
-
-/** What a drain did; every claimed row is counted in exactly one of the other fields. */
-export interface OutboxCounts {
-  claimed: number;
-  sent: number;
-  /** completed without sending: user blocked earlier, access restored/ended, nothing to do */
-  skipped: number;
-  /** failed this time, back to pending with backoff (or Telegram's retry_after) */
-  retried: number;
-  /** given up: a permanent error or too many attempts */
-  failed: number;
-  /** Telegram answered 403 now: user marked as blocked, their queued messages skipped */
-  blocked: number;
-}
-
-export interface DrainOptions {
-  /** Bot API client (default: createBotApi(config) with a per-request timeout). */
-  api?: Api;
-  /** Rows claimed per round trip (default 10, never more than the limit). */
-  chunkSize?: number;
-  /** Lease of a claimed row (default 120 s): a worker that dies lets its rows come back after it. */
-  leaseSeconds?: number;
-  /** Timeout of each Bot API request (default 20 s); only applied to the default client. */
-  requestTimeoutMs?: number;
-  /** No new chunk is claimed after this much time (default 50 s): the scheduled route runs every minute. */
-  budgetMs?: number;
-  /** Attempts before a row is given up (fail_outbox's p_max_attempts, default 8). */
-  maxAttempts?: number;
-}
-
-const DEFAULTS = {
-  chunkSize: 10,
-  leaseSeconds: 120,
-  requestTimeoutMs: 20_000,
-  budgetMs: 50_000,
-  maxAttempts: 8,
-};
-
-export function emptyCounts(): OutboxCounts {
-  return { claimed: 0, sent: 0, skipped: 0, retried: 0, failed: 0, blocked: 0 };
+  /** copies only: the broadcast this row belongs to */
+  broadcast_id?: number | null;
 }
 
 /** A row whose template or params cannot be rendered: retrying will not help. */
@@ -127,10 +86,20 @@ export function renderOutboxText(
   }
 }
 
+/** The message a broadcast copy repeats: params `{from_chat_id, message_id}`. */
+export function copySource(params: Record<string, unknown> | null | undefined) {
+  const fromChatId = Number(params?.from_chat_id);
+  const messageId = Number(params?.message_id);
+  if (!Number.isSafeInteger(fromChatId) || !Number.isSafeInteger(messageId) || messageId <= 0) {
+    throw new OutboxTemplateError("a copy needs params.from_chat_id and params.message_id");
+  }
+  return { fromChatId, messageId };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Outcomes and error classification
 
-type Outcome =
+export type Outcome =
   | { type: "sent"; note?: string }
   | { type: "skipped"; note: string }
   | {
@@ -197,7 +166,7 @@ export function classifyDeliveryError(
 // ---------------------------------------------------------------------------------------------------
 // Delivery
 
-function withTimeout(api: Api, ms: number): Api {
+export function withTimeout(api: Api, ms: number): Api {
   api.config.use(async (prev, method, payload, signal) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), ms);
@@ -222,7 +191,28 @@ async function step<T>(which: Step, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function deliver(api: Api, paidChatId: number | null, row: OutboxRow): Promise<Outcome> {
+/**
+ * The paid chats as a delivery sees them: all of them (PAID_CHAT_ID), and which the user may be in now
+ * (public.open_chats: with plans that open different chats, each chat has its own timeline).
+ */
+export interface PaidChats {
+  all: number[];
+  openFor(userId: number): Promise<number[]>;
+}
+
+/** The configured paid chats, asking the database which are open (only invite and remove rows ask). */
+export function paidChatsOf(deps: Pick<AppDeps, "config" | "db">): PaidChats {
+  const all = deps.config.paidChatIds;
+  return {
+    all,
+    openFor: async (userId) =>
+      ((await deps.db.call<number[] | null>("open_chats", { p_telegram_user_id: userId, p_chats: all })) ??
+        [])
+        .map(Number),
+  };
+}
+
+async function deliver(api: Api, chats: PaidChats, row: OutboxRow): Promise<Outcome> {
   const t = textsFor(row.language_code);
   const user = row.telegram_user_id;
   const send = (text: string) => step("notice", () => api.sendMessage(user, text));
@@ -242,28 +232,37 @@ async function deliver(api: Api, paidChatId: number | null, row: OutboxRow): Pro
       if (!row.has_access) return { type: "skipped", note: "no access any more" };
       const text = (link: string | null) => renderOutboxText(t, row.template, row.params, link);
       text(null); // a bad template fails before an invite link is made
-      if (paidChatId === null) {
+      if (chats.all.length === 0) {
         await send(text(null));
         return { type: "sent", note: "no PAID_CHAT_ID: activation notice without link" };
       }
-      const link = await step("chat", () => createPersonalInvite(api, paidChatId, user));
+      const open = row.has_access ? await chats.openFor(user) : [];
+      if (open.length === 0) return { type: "skipped", note: "no paid chat open any more" };
+      // one one-use link per chat the user's access opens, all in one message
+      const links: Array<{ chat: number; link: string }> = [];
       try {
-        await send(text(link));
+        for (const chat of open) {
+          links.push({ chat, link: await step("chat", () => createPersonalInvite(api, chat, user)) });
+        }
+        await send(text(links.map((l) => l.link).join("\n")));
       } catch (err) {
-        // the link was never seen by anyone: take it back (best effort), the retry makes a new one
-        await api.revokeChatInviteLink(paidChatId, link).catch(() => {});
+        // the links were never seen by anyone: take them back (best effort), the retry makes new ones
+        for (const l of links) await api.revokeChatInviteLink(l.chat, l.link).catch(() => {});
         throw err;
       }
       return { type: "sent" };
     }
 
     case "remove": {
-      if (row.has_access) return { type: "skipped", note: "access restored" };
-      const notice = renderOutboxText(t, row.template, row.params);
-      let removed = false;
-      if (paidChatId !== null) {
+      // removed from every paid chat the user's access no longer opens; the notice only when no chat is
+      // open any more (a tier ended while another goes on is not "your access has ended")
+      const open = row.has_access ? await chats.openFor(user) : [];
+      const closed = chats.all.filter((c) => !open.includes(c));
+      if (row.has_access && closed.length === 0) return { type: "skipped", note: "access restored" };
+      const notice = row.has_access ? null : renderOutboxText(t, row.template, row.params);
+      for (const chat of closed) {
         try {
-          await api.banChatMember(paidChatId, user);
+          await api.banChatMember(chat, user);
         } catch (err) {
           if (
             !(err instanceof GrammyError && err.error_code === 400 && NOTHING_TO_REMOVE.test(err.description))
@@ -272,8 +271,11 @@ async function deliver(api: Api, paidChatId: number | null, row: OutboxRow): Pro
           }
         }
         // unban so a later payment lets the user back in through a new invite
-        await step("chat", () => api.unbanChatMember(paidChatId, user, { only_if_banned: true }));
-        removed = true;
+        await step("chat", () => api.unbanChatMember(chat, user, { only_if_banned: true }));
+      }
+      const removed = closed.length > 0;
+      if (notice === null) {
+        return { type: "sent", note: `removed from ${closed.length} chat(s); access goes on` };
       }
       if (row.blocked) {
         return removed
@@ -293,95 +295,25 @@ async function deliver(api: Api, paidChatId: number | null, row: OutboxRow): Pro
       return { type: "sent" };
     }
 
+    case "copy": {
+      // a broadcast: the admin's message copied as it is (text, media, formatting), no "forwarded from"
+      if (row.blocked) return { type: "skipped", note: "user blocked the bot" };
+      const { fromChatId, messageId } = copySource(row.params);
+      await step("notice", () => api.copyMessage(user, fromChatId, messageId));
+      return { type: "sent" };
+    }
+
     default:
       throw new OutboxTemplateError(`unknown outbox kind ${JSON.stringify((row as { kind: unknown }).kind)}`);
   }
 }
 
-async function deliverSafely(api: Api, paidChatId: number | null, row: OutboxRow): Promise<Outcome> {
+export async function deliverSafely(api: Api, chats: PaidChats, row: OutboxRow): Promise<Outcome> {
   try {
-    return await deliver(api, paidChatId, row);
+    return await deliver(api, chats, row);
   } catch (err) {
     if (err instanceof StepError) return { type: "fail", ...classifyDeliveryError(err.original, err.step) };
     if (err instanceof OutboxTemplateError) return { type: "fail", error: err.message, permanent: true };
     return { type: "fail", error: errorMessage(err) };
   }
-}
-
-/**
- * Claims and delivers up to `limit` due outbox rows, one at a time. Database errors propagate (the
- * caller answers 503 or logs); delivery errors never do: they become the row's retry state.
- */
-export async function drainOutbox(
-  deps: Pick<AppDeps, "config" | "db" | "log">,
-  limit: number,
-  opts: DrainOptions = {},
-): Promise<OutboxCounts> {
-  const counts = emptyCounts();
-  const max = Math.max(0, Math.floor(limit));
-  if (max === 0) return counts;
-  const o = { ...DEFAULTS, ...opts };
-  const api = opts.api ?? withTimeout(createBotApi(deps.config), o.requestTimeoutMs);
-  const started = Date.now();
-  // a row is given up (released for a later drain) rather than delivered once its lease is nearly over
-  const safeWindowMs = Math.max(5_000, o.leaseSeconds * 1000 - 3 * o.requestTimeoutMs - 5_000);
-  let rateLimited = false;
-
-  while (counts.claimed < max && !rateLimited && Date.now() - started < o.budgetMs) {
-    const chunk = Math.min(o.chunkSize, max - counts.claimed);
-    const claimedAt = Date.now();
-    const rows = await deps.db.call<OutboxRow[]>("claim_outbox", {
-      p_limit: chunk,
-      p_lease_seconds: o.leaseSeconds,
-    });
-    if (!Array.isArray(rows) || rows.length === 0) break;
-    counts.claimed += rows.length;
-
-    for (const row of rows) {
-      let outcome: Outcome;
-      if (Date.now() - claimedAt > safeWindowMs) {
-        outcome = { type: "fail", error: "not attempted: lease nearly over", retryAfter: 0 };
-      } else {
-        outcome = await deliverSafely(api, deps.config.paidChatId, row);
-      }
-      if (outcome.type === "fail" && outcome.rateLimited) rateLimited = true;
-      await record(deps, row, outcome, counts, o.maxAttempts);
-    }
-    if (rows.length < chunk) break;
-  }
-  return counts;
-}
-
-async function record(
-  deps: Pick<AppDeps, "db" | "log">,
-  row: OutboxRow,
-  outcome: Outcome,
-  counts: OutboxCounts,
-  maxAttempts: number,
-): Promise<void> {
-  const fields = { outbox_id: row.id, kind: row.kind, template: row.template, attempt: row.attempts };
-  if (outcome.type === "sent" || outcome.type === "skipped") {
-    await deps.db.call("complete_outbox", {
-      p_id: row.id,
-      p_status: outcome.type,
-      p_note: outcome.note ?? null,
-    });
-    counts[outcome.type]++;
-    return;
-  }
-  const status = await deps.db.call<string>("fail_outbox", {
-    p_id: row.id,
-    p_error: outcome.error,
-    p_retry_after_seconds: outcome.retryAfter ?? null,
-    p_blocked: outcome.blocked ?? false,
-    p_permanent: outcome.permanent ?? false,
-    p_max_attempts: maxAttempts,
-  });
-  if (outcome.blocked) counts.blocked++;
-  else if (status === "pending") counts.retried++;
-  else if (status === "failed" || status === "not_found") counts.failed++;
-  else counts.skipped++; // the row was finished elsewhere meanwhile (lease ran out)
-  const line = { ...fields, status, error: outcome.error };
-  if (status === "pending" || outcome.blocked) deps.log.warn("outbox delivery failed", line);
-  else deps.log.error("outbox delivery failed", line);
 }
