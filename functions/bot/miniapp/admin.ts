@@ -22,7 +22,7 @@ import type { AppDeps } from "../app.ts";
 import type { RpcName } from "../db/port.ts";
 import { json } from "../http.ts";
 import { checkTelegramWebhook, checkTributeApi } from "../jobs/checks.ts";
-import { drainOutbox } from "../jobs/scheduled.ts";
+import { drainOutbox } from "../outbox/drain.ts";
 import { errorMessage } from "../log.ts";
 import { DRAIN_AFTER_REQUEST } from "../telegram/payments.ts";
 import type { Lang } from "../telegram/texts.ts";
