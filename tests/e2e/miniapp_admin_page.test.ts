@@ -270,7 +270,7 @@ Deno.test({
       );
 
       await t.step(
-        "admin: codes, broadcasts (not available yet), health with the doctor checks",
+        "admin: codes (not available yet), broadcasts, health with the doctor checks",
         async () => {
           const { page } = await openApp(browser, h, admin, { hash: "#admin" });
           try {
@@ -280,7 +280,12 @@ Deno.test({
             assert.match(await text(page, "#admin-codes"), /Not available on this deployment yet/);
             await page.click('#admin-tabs button[data-tab="broadcasts"]');
             await adminState(page, "broadcasts:ready");
-            assert.match(await text(page, "#admin-broadcasts"), /Not available/);
+            const counts = await page.$$eval(
+              "#admin-broadcasts [data-count]",
+              (els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, " ").trim()),
+            );
+            assert.deepEqual(counts, ["1 sent", "1 failed", "1 blocked", "1 left"]);
+            assert.match(await text(page, "#admin-broadcasts"), /#\d+ · audience: all · sending/);
             await page.click('#admin-tabs button[data-tab="health"]');
             await adminState(page, "health:ready");
             const checks = await page.$$eval(

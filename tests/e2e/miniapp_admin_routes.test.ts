@@ -225,13 +225,21 @@ Deno.test("mini app admin routes: 403 for members, every panel for admins, grant
       }
     });
 
-    await t.step("codes and broadcasts: not available until their tables exist", async () => {
-      assert.deepEqual((await post(asAdmin, { panel: "codes" })).body.data, { available: false, codes: [] });
-      assert.deepEqual((await post(asAdmin, { panel: "broadcasts" })).body.data, {
-        available: false,
-        broadcasts: [],
-      });
-    });
+    await t.step(
+      "codes: not available until their table exists; broadcasts: sent/failed/blocked/left",
+      async () => {
+        assert.deepEqual((await post(asAdmin, { panel: "codes" })).body.data, {
+          available: false,
+          codes: [],
+        });
+        const b = (await post(asAdmin, { panel: "broadcasts" })).body.data;
+        assert.equal(b.available, true);
+        assert.equal(b.broadcasts.length, 1);
+        const [one] = b.broadcasts;
+        assert.equal(one.audience, "all");
+        assert.deepEqual([one.sent, one.failed, one.blocked, one.left], [1, 1, 1, 1]);
+      },
+    );
 
     await t.step("bad admin bodies: 400, nothing changed or recorded", async () => {
       const before = await adminActions();

@@ -1,7 +1,8 @@
 /**
  * Data for the Mini App admin view tests (routes and the headless-Chromium page): a few members whose
  * histories land in every overview count, a year of payments in two currencies for the revenue chart,
- * a failed Tribute delivery and a Telegram webhook error for the Health panel.
+ * a broadcast with sent / failed / blocked / left copies, a failed Tribute delivery and a Telegram
+ * webhook error for the Health panel.
  */
 import assert from "node:assert/strict";
 import { ADMIN_ID, type Harness } from "./harness.ts";
@@ -68,6 +69,20 @@ export async function seedAdminData(h: Harness, now = Date.now()) {
     select 'telegram_stars', 'hist-xtr-' || m || '-' || k, 'purchase', 7500 + k, 250, 'XTR', 'paid',
            date_trunc('month', now()) - make_interval(months => m) + interval '5 days' + k * interval '1 hour'
     from generate_series(1, 11) m, generate_series(0, (m * 5) % 7) k`;
+
+  // A broadcast to everyone: one copy sent, one failed, one skipped (blocked), one left (due tomorrow, so
+  // no drain during the tests touches it).
+  const [{ b }] = await h.sql`select public.create_broadcast(${ADMIN_ID}, ${ADMIN_ID}, 555, 'all', 556) as b`;
+  await h.sql`select public.confirm_broadcast(${b.id}, ${ADMIN_ID})`;
+  await h.sql`
+    with rows as (select id, row_number() over (order by id) as n from public.outbox where broadcast_id = ${b.id})
+    update public.outbox o
+       set status = case r.n when 1 then 'sent' when 2 then 'failed' when 3 then 'skipped' else 'pending' end,
+           last_error = case r.n when 2 then 'Bad Request: chat not found' when 3 then 'user blocked the bot' end,
+           next_attempt_at = now() + interval '1 day'
+      from rows r where o.id = r.id`;
+  const [{ n }] = await h.sql`select count(*)::int as n from public.outbox where broadcast_id = ${b.id}`;
+  assert.equal(n, 4, "the broadcast reaches Ann, Bob, Cat and Dan");
 
   // A delivery Tribute sent that failed validation: journaled `failed` with its error.
   const bad = await h.postTribute({
