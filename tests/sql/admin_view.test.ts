@@ -1,7 +1,8 @@
 // The admin view's SQL (migrations/20261126000090_admin_view.sql): read-only, service_role only, the
-// username search escapes LIKE wildcards, and the codes / broadcasts panels light up once their tables
-// exist (stand-ins created inside a transaction that is rolled back).
+// username search escapes LIKE wildcards, and the codes / broadcasts panels light up when their tables
+// exist (checked inside transactions that are rolled back).
 import assert from "node:assert/strict";
+import type postgres from "postgres";
 import { ADMIN_ID, adminSql, resetDb } from "../support/harness.ts";
 
 const PANEL_FUNCTIONS = [
@@ -66,36 +67,59 @@ Deno.test("admin_find_members: id, @username prefix, wildcards are literal", asy
   }
 });
 
-Deno.test("admin_codes / admin_broadcast_status: not available, then read the tables once they exist", async () => {
+Deno.test("admin_codes / admin_broadcast_status: not available without their tables, else read them", async () => {
   const sql = adminSql();
-  try {
-    const [before] = await sql`select public.admin_codes() as c, public.admin_broadcast_status() as b`;
-    assert.deepEqual(before.c, { available: false, codes: [] });
-    assert.deepEqual(before.b, { available: false, broadcasts: [] });
+  // Inside a transaction that is rolled back: the real tables are hidden (renamed) or stood in for, so
+  // the test holds before and after the access-codes branch is merged.
+  const inRollback = async (fn: (tx: postgres.TransactionSql) => Promise<void>) => {
     await sql.begin(async (tx) => {
-      // stand-ins with the names the other branches use
-      await tx`create table public.access_codes (code text primary key, days int, max_uses int,
-                                                  created_at timestamptz not null)`;
-      await tx`insert into public.access_codes values ('SPRING', 7, 10, now() - interval '2 days'),
-                                                      ('VIP', 30, null, now() - interval '1 day'),
-                                                      ('AUTUMN', 7, 1, now() - interval '3 days')`;
-      await tx`create table public.broadcasts (id bigint primary key, audience text)`;
-      await tx`insert into public.broadcasts values (1, 'all'), (2, 'active')`;
-      await tx.unsafe(`create function public.broadcast_status(p_id bigint default null) returns jsonb
-                       language sql stable set search_path = '' as $$
-                         select jsonb_build_object('id', p_id, 'sent', 3, 'failed', 1, 'blocked', 1, 'left', 0) $$`);
-      const [after] = await tx`select public.admin_codes() as c, public.admin_broadcast_status() as b`;
-      assert.equal(after.c.available, true);
-      assert.deepEqual(after.c.codes.map((c: { code: string }) => c.code), ["VIP", "SPRING", "AUTUMN"]);
-      assert.equal(after.b.available, true);
-      assert.deepEqual(after.b.broadcasts.map((b: { id: number }) => b.id), [2, 1]);
-      assert.equal(after.b.broadcasts[0].sent, 3);
+      await fn(tx);
       throw new Rollback();
     }).catch((err) => {
       if (!(err instanceof Rollback)) throw err;
     });
-    const [again] = await sql`select public.admin_codes() as c`;
-    assert.equal(again.c.available, false);
+  };
+  try {
+    await resetDb(sql);
+    const exists = async (t: string) =>
+      (await sql`select to_regclass(${t}) is not null as e`)[0].e as boolean;
+    await inRollback(async (tx) => {
+      if (await exists("public.access_codes")) {
+        await tx`alter table public.access_codes rename to access_codes_hidden`;
+      }
+      if (await exists("public.broadcasts")) {
+        await tx`alter table public.broadcasts rename to broadcasts_hidden`;
+      }
+      const [r] = await tx`select public.admin_codes() as c, public.admin_broadcast_status() as b`;
+      assert.deepEqual(r.c, { available: false, codes: [] });
+      assert.deepEqual(r.b, { available: false, broadcasts: [] });
+    });
+    await inRollback(async (tx) => {
+      if (!(await exists("public.access_codes"))) {
+        // a stand-in with the name the access-codes branch uses
+        await tx`create table public.access_codes (code text primary key, days int, max_uses int,
+                                                    created_at timestamptz not null default now())`;
+      }
+      await tx`insert into public.access_codes (code, days, max_uses, created_at)
+               values ('SPRING', 7, 10, now() - interval '2 days'), ('VIP', 30, null, now() - interval '1 day'),
+                      ('AUTUMN', 7, 1, now() - interval '3 days')`;
+      // the real broadcasts (main): two confirmed, the latest first, with the counts broadcast_status gives
+      await tx`insert into public.users (telegram_user_id) values (8501), (8502)`;
+      for (const m of [1, 2]) {
+        const [{ b }] = await tx`select public.create_broadcast(${ADMIN_ID}, ${ADMIN_ID}, ${m}, 'all', ${
+          100 + m
+        }) as b`;
+        await tx`select public.confirm_broadcast(${b.id}, ${ADMIN_ID})`;
+      }
+      await tx`update public.outbox set status = 'sent' where broadcast_id is not null and telegram_user_id = 8501`;
+      const [r] = await tx`select public.admin_codes() as c, public.admin_broadcast_status() as b`;
+      assert.equal(r.c.available, true);
+      assert.deepEqual(r.c.codes.map((c: { code: string }) => c.code), ["VIP", "SPRING", "AUTUMN"]);
+      assert.equal(r.b.available, true);
+      assert.equal(r.b.broadcasts.length, 2);
+      assert.ok(r.b.broadcasts[0].id > r.b.broadcasts[1].id, "newest first");
+      for (const b of r.b.broadcasts) assert.deepEqual([b.sent, b.failed, b.blocked, b.left], [1, 0, 0, 1]);
+    });
   } finally {
     await sql.end();
   }
