@@ -6,7 +6,8 @@
 --   2. The unused time of a cancelled subscription that a newer one overlaps becomes a banked item
 --      (kind 'bonus') at the moment the newer one begins; the older window ends there.
 --   3. A revocation at R cuts every window from R until that subscription's next new/renewed event
---      (forever when there is none) and forfeits what was banked before R.
+--      (forever when there is none; a window that begins after R, such as a Stars charge made after it,
+--      is not cut) and forfeits what was banked before R.
 --   4. Banked items (products, Stars payments, grants, codes, bonuses), in (event_at, external_id) order,
 --      each take uncovered time from their own event_at on until their duration is used, split around
 --      windows and earlier items; an item banked before a revocation takes nothing after it.
@@ -336,7 +337,10 @@ begin
       v_segs := case when w_end[i] > w_start[i] then tstzmultirange(tstzrange(w_start[i], w_end[i])) else '{}' end;
       foreach v_rev in array v_revokes loop
         continue when v_rev >= w_end[i];
-        v_reopen := case when w_subject[i] is null then null else public._tribute_reopened_at(w_subject[i], v_rev) end;
+        -- a Tribute subscription reopens with its next new/renewed event; another window (a recurring
+        -- Stars charge) that runs at the revocation is cut for good, one that begins after it is new money
+        v_reopen := case when w_subject[i] is null then (case when w_start[i] >= v_rev then w_start[i] end)
+                         else public._tribute_reopened_at(w_subject[i], v_rev) end;
         v_segs := v_segs - tstzmultirange(tstzrange(v_rev, v_reopen));
       end loop;
       v_kcov := v_kcov + v_segs;

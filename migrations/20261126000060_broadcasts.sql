@@ -25,11 +25,11 @@ comment on table public.broadcasts is 'Admin broadcasts: draft → sending (outb
 
 -- The shared budget: one row. Slots are handed out `step` apart, step = (1 s + margin) / per_second, so
 -- even when sends arrive up to `margin_ms` later than their slot no one-second window holds more than
--- per_second of them. The bench and tests raise per_second; production keeps 25 (Telegram allows ~30).
+-- per_second of them (a drain sends at most 25 ms late; the rest is for the network and scheduling). The bench and tests raise per_second; production keeps 25 (Telegram allows ~30).
 create table public.broadcast_pace (
   id         boolean primary key default true check (id),
   per_second int not null default 25 check (per_second between 1 and 10000),
-  margin_ms  int not null default 50 check (margin_ms between 0 and 1000),
+  margin_ms  int not null default 100 check (margin_ms between 0 and 1000),
   next_slot  timestamptz not null default '-infinity'
 );
 insert into public.broadcast_pace (id) values (true) on conflict do nothing;
@@ -221,7 +221,7 @@ begin
                   greatest(0, ceil(extract(epoch from v_horizon - v_base) / extract(epoch from v_step)))::int);
 
   if v_room = 0 then
-    return jsonb_build_object('rows', '[]'::jsonb, 'late_ms', v_pace.margin_ms / 2,
+    return jsonb_build_object('rows', '[]'::jsonb, 'late_ms', least(25, v_pace.margin_ms / 2),
       'wait_ms', case when exists (
                    select 1 from public.outbox o
                    where o.kind = 'copy' and o.status in ('pending', 'sending')
@@ -250,7 +250,7 @@ begin
   from cand;
 
   if v_send = '{}' and v_blocked = '{}' then
-    return jsonb_build_object('rows', '[]'::jsonb, 'wait_ms', null, 'late_ms', v_pace.margin_ms / 2);
+    return jsonb_build_object('rows', '[]'::jsonb, 'wait_ms', null, 'late_ms', least(25, v_pace.margin_ms / 2));
   end if;
 
   update public.outbox set status = 'skipped', locked_until = null, last_error = 'user blocked the bot'
@@ -277,16 +277,20 @@ begin
 
   update public.broadcast_pace set next_slot = v_base + cardinality(v_send) * v_step where id;
   return jsonb_build_object('rows', v_rows, 'wait_ms', case when v_send = '{}' then 0 end,
-                            'late_ms', v_pace.margin_ms / 2);
+                            'late_ms', least(25, v_pace.margin_ms / 2));
 end $$;
 
--- A claimed row given back untouched (its slot was missed, or Telegram asked every drain to wait):
--- due again at once, and the attempt does not count.
-create or replace function public.release_outbox(p_id bigint)
-returns void language sql set search_path = '' as $$
-  update public.outbox
-     set status = 'pending', attempts = greatest(attempts - 1, 0), locked_until = null, next_attempt_at = now()
-   where id = p_id and status = 'sending'
+-- Claimed rows given back untouched (their slots were missed, or Telegram asked every drain to
+-- wait): due again at once, and the attempt does not count. Returns how many were given back.
+create or replace function public.release_outbox(p_ids bigint[])
+returns int language sql set search_path = '' as $$
+  with released as (
+    update public.outbox
+       set status = 'pending', attempts = greatest(attempts - 1, 0), locked_until = null, next_attempt_at = now()
+     where id = any (p_ids) and status = 'sending'
+    returning 1
+  )
+  select count(*)::int from released
 $$;
 
 -- Telegram answered 429 retry_after: no drain gets a broadcast slot before then.
@@ -301,9 +305,9 @@ end $$;
 
 revoke all on function public._broadcast_audience(text), public.create_broadcast(bigint, bigint, bigint, text, bigint),
   public.confirm_broadcast(bigint, bigint), public.cancel_broadcast(bigint, bigint), public.broadcast_status(bigint),
-  public.claim_broadcast(int, int, int), public.release_outbox(bigint), public.pause_broadcasts(int)
+  public.claim_broadcast(int, int, int), public.release_outbox(bigint[]), public.pause_broadcasts(int)
   from public, anon, authenticated;
 grant execute on function public._broadcast_audience(text), public.create_broadcast(bigint, bigint, bigint, text, bigint),
   public.confirm_broadcast(bigint, bigint), public.cancel_broadcast(bigint, bigint), public.broadcast_status(bigint),
-  public.claim_broadcast(int, int, int), public.release_outbox(bigint), public.pause_broadcasts(int)
+  public.claim_broadcast(int, int, int), public.release_outbox(bigint[]), public.pause_broadcasts(int)
   to service_role;

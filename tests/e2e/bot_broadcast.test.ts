@@ -217,7 +217,8 @@ Deno.test("a user who blocked the bot (403) is marked, their other copies skippe
     await send(h, press("bc:ok:1"));
     await send(h, adminReply("/broadcast all", "en", { ...PHOTO, message_id: 778 }));
     await send(h, press("bc:ok:2"));
-    await setPace(h.sql, 1000);
+    // copies 50 ms apart: each answer is known before the next copy starts
+    await setPace(h.sql, 20);
     h.telegram.reset();
     h.telegram.failNext("copyMessage", {
       status: 403,
@@ -317,7 +318,7 @@ Deno.test("concurrent drains share one budget: never more than per_second copies
     const dbs = [1, 2, 3].map(() => createPostgresDb(DATABASE_URL));
     try {
       const results = await Promise.all(
-        dbs.map((db) => drainBroadcasts({ config: h.config, db, log: memoryLogger() }, { chunkSize: 5 })),
+        dbs.map((db) => drainBroadcasts({ config: h.config, db, log: memoryLogger() })),
       );
       assert.equal(results.reduce((n, r) => n + r.sent, 0), RECIPIENTS);
       assert.ok(results.filter((r) => r.sent > 0).length >= 2, "the drains shared the work");
@@ -338,7 +339,8 @@ Deno.test("429 retry_after pauses every drain: the rest waits, the throttled cop
     await arrangeAudience(h.sql, { active: [1101, 1102, 1103] });
     await send(h, adminReply("/broadcast active"));
     await send(h, press("bc:ok:1"));
-    await setPace(h.sql, 1000);
+    // copies 50 ms apart: each answer is known before the next copy starts
+    await setPace(h.sql, 20);
     h.telegram.reset();
     h.telegram.failNext("copyMessage", { status: 429, retry_after: 1 });
     const report = await cron(h);
@@ -366,7 +368,8 @@ Deno.test("a broadcast whose message was deleted stops after the first copy fail
     await arrangeAudience(h.sql, { active: [1201, 1202, 1203] });
     await send(h, adminReply("/broadcast active"));
     await send(h, press("bc:ok:1"));
-    await setPace(h.sql, 1000);
+    // copies 50 ms apart: each answer is known before the next copy starts
+    await setPace(h.sql, 20);
     h.telegram.reset();
     h.telegram.failNext("copyMessage", {
       status: 400,

@@ -113,7 +113,14 @@ Deno.test(
           await res.body?.cancel();
           return { status: res.status, at: performance.now() };
         });
-        await sleep(300); // the victim is now waiting on the lock inside its transaction
+        // wait until the victim is really inside its transaction, waiting on the lock (a fixed sleep is
+        // not enough on a busy machine: the request may not have reached Postgres yet)
+        for (let i = 0; i < 200; i++) {
+          const [{ waiting }] = await lockSql<{ waiting: number }[]>`
+            select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted`;
+          if (waiting > 0) break;
+          await sleep(50);
+        }
         const stoppedAt = performance.now();
         const stop = stopPostgres();
         stopping();

@@ -244,7 +244,7 @@ Deno.test("claim_broadcast: blocked users skipped without a slot; release and pa
     });
 
     // a row given back: due again, the attempt does not count
-    await sql`select public.release_outbox(${claim.rows[0].id})`;
+    await sql`select public.release_outbox(${[claim.rows[0].id]}::bigint[])`;
     const [released] = await sql`select status, attempts from public.outbox where id = ${claim.rows[0].id}`;
     assert.deepEqual([released.status, released.attempts], ["pending", 0]);
 

@@ -23,7 +23,7 @@ const MUTATING = [
   "cancel_broadcast(bigint,bigint)",
   "broadcast_status(bigint)",
   "claim_broadcast(integer,integer,integer)",
-  "release_outbox(bigint)",
+  "release_outbox(bigint[])",
   "pause_broadcasts(integer)",
 ];
 

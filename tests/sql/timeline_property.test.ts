@@ -1,6 +1,7 @@
 // The access timeline against its reference model (tests/support/timeline_model.ts): random ledgers over
 // both rails (Tribute subscription events, products with and without purchase ids, refunds, Stars
-// payments and refunds, /grant, /revoke), delivered in random orders with duplicates, must store exactly
+// payments, recurring Stars charges (first and renewals), /cancel and /resume of those, Stars refunds,
+// /grant, /revoke, access codes), delivered in random orders with duplicates, must store exactly
 // the coverage the model computes, to the millisecond, and the same as when delivered in created_at
 // order. Deliveries go through the same SQL functions the doors call.
 import assert from "node:assert/strict";
@@ -29,8 +30,11 @@ type Draft =
   | { type: "tribute_product"; productId: number; purchaseId: number | null }
   | { type: "tribute_refund"; productId: number; purchaseId: number | null }
   | { type: "stars"; days: 30 | 90 }
+  | { type: "stars_recurring"; plan: "month" | "quarter"; expiresDays: number; first: boolean }
+  | { type: "stars_cancel"; canceled: boolean }
   | { type: "stars_refund" }
   | { type: "grant"; days: number }
+  | { type: "code"; days: number }
   | { type: "revoke" };
 
 const draftArb: fc.Arbitrary<Draft> = fc.oneof(
@@ -70,13 +74,42 @@ const draftArb: fc.Arbitrary<Draft> = fc.oneof(
       days: fc.constantFrom(30 as const, 90 as const),
     }),
   },
-  { weight: 1, arbitrary: fc.constant({ type: "stars_refund" as const }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant("stars_recurring" as const),
+      plan: fc.constantFrom("month" as const, "quarter" as const),
+      // Telegram's period is 30 days; a renewal may come a little early or late, or already be past
+      expiresDays: fc.integer({ min: -1, max: 35 }),
+      first: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ type: fc.constant("stars_cancel" as const), canceled: fc.boolean() }),
+  },
+  { weight: 2, arbitrary: fc.constant({ type: "stars_refund" as const }) },
   {
     weight: 2,
     arbitrary: fc.record({ type: fc.constant("grant" as const), days: fc.integer({ min: 1, max: 20 }) }),
   },
   { weight: 1, arbitrary: fc.constant({ type: "revoke" as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ type: fc.constant("code" as const), days: fc.integer({ min: 1, max: 20 }) }),
+  },
 );
+
+/** A distinct access code per draft, in the code alphabet (base 30, padded). */
+const ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
+function codeFor(n: number): string {
+  let s = "";
+  do {
+    s = ALPHABET[n % 30] + s;
+    n = Math.floor(n / 30);
+  } while (n > 0);
+  return "PRPT" + s.padStart(8, "2");
+}
 
 /** A history: drafts at distinct minutes in the last 60 days, a delivery order, some duplicates. */
 const historyArb = fc.uniqueArray(fc.integer({ min: 1, max: 60 * 24 * 60 }), { minLength: 1, maxLength: 9 })
@@ -168,6 +201,29 @@ function build(h: { minutes: number[]; drafts: Draft[] }, now: number): Delivery
         });
         break;
       }
+      case "stars_recurring": {
+        const chargeId = `rcharge-${tag}`;
+        const expiresAt = at + d.expiresDays * DAY;
+        lastStars = { index: out.length, chargeId, at };
+        out.push({
+          event: { type: "stars_recurring", chargeId, at, expiresAt },
+          at,
+          call: (sql, user) =>
+            sql`select public.apply_star_subscription_payment(${user}, ${d.plan}, 1, 'XTR', ${`${chargeId}-${user}`},
+                                                              null, ${iso}, ${
+              new Date(expiresAt).toISOString()
+            },
+                                                              ${d.first})`,
+        });
+        break;
+      }
+      case "stars_cancel":
+        out.push({
+          event: { type: "stars_cancel", canceled: d.canceled, at },
+          at,
+          call: (sql, user) => sql`select public.set_stars_subscription_canceled(${user}, ${d.canceled})`,
+        });
+        break;
       case "stars_refund": {
         if (!lastStars) break; // nothing to refund yet: an admin cannot refund what was not paid
         const { chargeId, index, at: paidAt } = lastStars;
@@ -188,6 +244,19 @@ function build(h: { minutes: number[]; drafts: Draft[] }, now: number): Delivery
             sql`select public.grant_access(${user}, ${d.days}, 1, ${`${tag}-${user}`}, ${iso})`,
         });
         break;
+      case "code": {
+        // created once (the request id dedupes), redeemed at `at` by each user it is delivered to
+        const code = codeFor(userSeq * 100 + i);
+        out.push({
+          event: { type: "code", code, at, days: d.days },
+          at,
+          call: async (sql, user) => {
+            await sql`select public.create_access_code(${code}, ${d.days}, 1000, null, 1, ${"prop-" + code})`;
+            return await sql`select public.redeem_access_code(${user}, ${code}, null, ${iso})`;
+          },
+        });
+        break;
+      }
       case "revoke":
         out.push({
           event: { type: "revoke", requestId: tag, at },

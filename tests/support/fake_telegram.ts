@@ -276,6 +276,25 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
     }
   }
 
+  /** What the real Bot API refuses for Stars subscriptions (invoice links only, 30 days, XTR). */
+  function refusal(method: string, body: Record<string, unknown>): string | null {
+    if (method === "createInvoiceLink" && body.subscription_period !== undefined) {
+      if (num(body.subscription_period, 0) !== 2592000) return "SUBSCRIPTION_PERIOD_INVALID";
+      if (body.currency !== "XTR") return "CURRENCY_INVALID";
+    }
+    if (method === "sendInvoice" && body.subscription_period !== undefined) {
+      return "SUBSCRIPTION_PERIOD_INVALID";
+    }
+    if (method === "editUserStarSubscription") {
+      if (!num(body.user_id, 0)) return "USER_ID_INVALID";
+      if (typeof body.telegram_payment_charge_id !== "string" || !body.telegram_payment_charge_id) {
+        return "CHARGE_ID_EMPTY";
+      }
+      if (typeof body.is_canceled !== "boolean") return "is_canceled must be a boolean";
+    }
+    return null;
+  }
+
   function success(method: string, body: Record<string, unknown>): unknown {
     switch (method) {
       case "getMe":
@@ -404,6 +423,7 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
       case "answerCallbackQuery":
       case "answerShippingQuery":
       case "refundStarPayment":
+      case "editUserStarSubscription":
       case "setMyCommands":
       case "deleteMyCommands":
       case "setMyDescription":
@@ -454,6 +474,9 @@ export function startFakeTelegram(opts: { token?: string } = {}): FakeTelegram {
       call.status = failure.status;
       return json(failure.status, payload);
     }
+
+    const refused = refusal(method, body);
+    if (refused) return json(400, { ok: false, error_code: 400, description: `Bad Request: ${refused}` });
 
     const override = overrides.get(key(method));
     let result: unknown;
@@ -653,16 +676,31 @@ export function successfulPaymentUpdate(opts: {
   invoice_payload: string;
   telegram_payment_charge_id: string;
   provider_payment_charge_id?: string;
+  /** A charge of a recurring Stars subscription: the end of the period it pays (Unix seconds). */
+  subscription_expiration_date?: number;
+  /** the first charge of that subscription (is_first_recurring) */
+  is_first_recurring?: boolean;
+  /** the message's date (Unix seconds; default: now) */
+  date?: number;
 }): Update {
+  const recurring = opts.subscription_expiration_date !== undefined;
   return {
     update_id: newUpdateId(opts.updateId),
     message: incomingMessage(opts.from, undefined, {
+      ...(opts.date !== undefined ? { date: opts.date } : {}),
       successful_payment: {
         currency: opts.currency,
         total_amount: opts.total_amount,
         invoice_payload: opts.invoice_payload,
         telegram_payment_charge_id: opts.telegram_payment_charge_id,
         provider_payment_charge_id: opts.provider_payment_charge_id ?? "",
+        ...(recurring
+          ? {
+            is_recurring: true as const,
+            subscription_expiration_date: opts.subscription_expiration_date,
+            ...(opts.is_first_recurring ? { is_first_recurring: true as const } : {}),
+          }
+          : {}),
       },
     }),
   };

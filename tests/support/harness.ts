@@ -32,7 +32,8 @@ export async function resetDb(sql: postgres.Sql) {
   await sql`truncate public.outbox, public.payments, public.webhook_events, public.subscriptions, public.users,
                      public.admin_actions, public.plans, public.access_adjustments, public.user_access,
                      public.bot_texts, public.support_threads, public.support_messages, public.broadcasts,
-                     public.broadcast_pace restart identity cascade`;
+                     public.broadcast_pace,
+                     public.access_codes, public.code_redemptions, public.code_attempts restart identity cascade`;
   await sql.file(new URL("../../supabase/seed.sql", import.meta.url).pathname);
 }
 

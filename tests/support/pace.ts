@@ -26,8 +26,8 @@ export function duplicates<T>(values: T[]): T[] {
   return [...twice];
 }
 
-/** Sets the bot-wide broadcast budget (production default: 25 per second, 50 ms margin). */
-export async function setPace(sql: postgres.Sql, perSecond: number, marginMs = 50) {
+/** Sets the bot-wide broadcast budget (production default: 25 per second, 100 ms margin). */
+export async function setPace(sql: postgres.Sql, perSecond: number, marginMs = 100) {
   await sql`insert into public.broadcast_pace (id, per_second, margin_ms) values (true, ${perSecond}, ${marginMs})
             on conflict (id) do update set per_second = excluded.per_second, margin_ms = excluded.margin_ms,
                                            next_slot = '-infinity'`;

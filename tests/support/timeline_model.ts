@@ -5,11 +5,15 @@
  *
  *   1. Subscription windows: each Tribute subscription's events replayed in created_at order give a
  *      window [first event, expires_at] (cancelled: no renewal; no expires_at: created_at + 30 days).
- *   2. A cancelled subscription (no event after the newer one began) that a newer one overlaps ends where
- *      the newer one begins; its unused time becomes a banked item there (a bonus), once.
+ *      Each charge of a recurring Stars subscription (the first and every renewal, its own charge id) is
+ *      a window of its own, [paid at, subscription_expiration_date]; a refund of that charge removes it.
+ *   2. A cancelled Tribute subscription (no event after the newer one began) that a newer Tribute one
+ *      overlaps ends where the newer one begins; its unused time becomes a banked item there (a bonus),
+ *      once. Recurring Stars windows neither give nor take such bonuses.
  *   3. A revocation at R cuts every window from R until that subscription's next new/renewed event at or
- *      after R (forever without one).
- *   4. Banked items (products mapped to plans, Stars payments, grants, bonuses), in event-time order, take
+ *      after R (forever without one). A recurring Stars charge's window that runs at R is cut for good; a
+ *      charge at or after R is untouched (its own payment "reopens" it).
+ *   4. Banked items (products mapped to plans, Stars payments, grants, access codes, bonuses), in event-time order, take
  *      uncovered time from their own event time on until their length is used; an item banked before a
  *      revocation takes nothing after it. A refunded item takes nothing.
  */
@@ -36,8 +40,14 @@ export type LedgerEvent =
   }
   | { type: "tribute_refund"; productId: number; purchaseId: number | null; at: number }
   | { type: "stars"; chargeId: string; at: number; days: number }
+  /** a charge of a recurring Stars subscription: the window [at, expiresAt] */
+  | { type: "stars_recurring"; chargeId: string; at: number; expiresAt: number }
+  /** /cancel or /resume of a Stars subscription: renewal only, the timeline does not change */
+  | { type: "stars_cancel"; canceled: boolean; at: number }
   | { type: "stars_refund"; chargeId: string }
   | { type: "grant"; requestId: string; at: number; days: number }
+  /** an access code redeemed at `at` (a member redeems a code once) */
+  | { type: "code"; code: string; at: number; days: number }
   | { type: "revoke"; requestId: string; at: number };
 
 export type Range = [number, number];
@@ -81,6 +91,8 @@ interface Window {
   end: number;
   status: "active" | "cancelled";
   last: number;
+  /** a recurring Stars charge: never a donor or receiver of a bonus, reopened only by itself */
+  fixed?: boolean;
   /** created_at of the new/renewed events, for where a revocation's cut ends */
   reopenings: number[];
 }
@@ -147,7 +159,25 @@ export function computeTimeline(ledger: LedgerEvent[]): TimelineResult {
   for (const e of events) {
     if (e.type === "tribute_sub") bySub.set(e.subscriptionId, [...(bySub.get(e.subscriptionId) ?? []), e]);
   }
-  const windows = [...bySub].map(([id, evs]) => foldSubscription(id, evs))
+  // a refunded recurring Stars charge gives no window
+  const refundedCharges = new Set(
+    events.flatMap((e) => e.type === "stars_refund" ? [e.chargeId] : []),
+  );
+  const charges: Window[] = events.flatMap((e) =>
+    e.type === "stars_recurring" && !refundedCharges.has(e.chargeId)
+      ? [{
+        key: e.chargeId,
+        start: e.at,
+        end: Math.max(e.at, e.expiresAt),
+        status: "active" as const,
+        last: e.at,
+        // a revocation before the charge does not touch it; one while it runs cuts it for good
+        reopenings: [e.at],
+        fixed: true,
+      }]
+      : []
+  );
+  const windows = [...[...bySub].map(([id, evs]) => foldSubscription(id, evs)), ...charges]
     .sort((a, b) => a.start - b.start || cmp(a.key, b.key));
 
   // 2. bonuses
@@ -157,7 +187,8 @@ export function computeTimeline(ledger: LedgerEvent[]): TimelineResult {
     for (let j = 0; j < i; j++) {
       const d = windows[j], w = windows[i];
       if (
-        !donated.has(j) && d.status === "cancelled" && d.start < w.start && d.last < w.start &&
+        !w.fixed && !d.fixed && !donated.has(j) && d.status === "cancelled" && d.start < w.start &&
+        d.last < w.start &&
         d.end > w.start
       ) {
         donated.add(j);
@@ -196,6 +227,9 @@ export function computeTimeline(ledger: LedgerEvent[]): TimelineResult {
     if (e.type === "stars") banked.push({ key: e.chargeId, at: e.at, length: e.days * DAY, refunded: false });
     if (e.type === "grant") {
       banked.push({ key: `grant:${e.requestId}`, at: e.at, length: e.days * DAY, refunded: false });
+    }
+    if (e.type === "code") {
+      banked.push({ key: `code:${e.code}`, at: e.at, length: e.days * DAY, refunded: false });
     }
   }
   banked.push(...purchases.values());

@@ -44,7 +44,7 @@ Deno.test("deploy --dry-run: every step listed, secrets masked, nothing executed
       `"secret_token":"***"`,
       `"allowed_updates":["message","callback_query","pre_checkout_query","chat_member","my_chat_member"]`,
       `"drop_pending_updates":false`,
-      "setMyCommands commands: /start /status /plans /paysupport /terms",
+      "setMyCommands commands: /start /status /plans /cancel /resume /paysupport /terms",
       "language_code: ru",
       "scope: chat 111",
       "scope: chat 222",

@@ -26,6 +26,16 @@ const SAMPLE_ARGS: Partial<Record<keyof Texts, unknown[]>> = {
   buttonTribute: ["1 month"],
   buttonStars: [{ title: "1 month", stars: 250 }],
   invoiceDescription: [{ title: "1 month", days: 30 }],
+  invoiceDescriptionRecurring: [{ title: "1 month" }],
+  subscriptionOffer: [{ title: "1 month", stars: 250 }],
+  buttonSubscribe: [{ title: "1 month", stars: 250 }],
+  subscriptionThanks: [{ until: UNTIL }],
+  subscriptionRenewedThanks: [{ until: UNTIL }],
+  statusStarsRenewing: [{ until: UNTIL }],
+  statusStarsCancelled: [{ until: UNTIL }],
+  starsSubscriptionChoose: [{ command: "cancel", plans: ["month", "year"] }],
+  starsSubscriptionCancelled: [{ until: UNTIL }],
+  starsSubscriptionResumed: [{ until: UNTIL }],
   paymentThanks: [{ until: UNTIL }],
   activated: [{ until: UNTIL, inviteLink: "https://t.me/+abc" }],
   renewed: [{ until: UNTIL }],
@@ -34,6 +44,8 @@ const SAMPLE_ARGS: Partial<Record<keyof Texts, unknown[]>> = {
   reminder: [{ msLeft: 3 * 86_400_000, until: UNTIL }],
   groupStatusSent: [{ name: "Ann" }],
   groupOpenBot: [{ name: "Ann", bot: "test_bot" }],
+  codeRedeemed: [{ days: 30, until: UNTIL }],
+  codeRateLimited: [{ until: UNTIL }],
 };
 
 /** Texts only admins (or Telegram's own UI) see: deliberately not editable. */
@@ -76,6 +88,10 @@ const NOT_EDITABLE = new Set<string>([
   "broadcastFinished",
   "broadcastNotFound",
   "broadcastStatus",
+  // access codes: the admin's side (/code_new, /codes, /code_off)
+  "adminCodeCreated",
+  "adminCodes",
+  "adminCodeOff",
 ]);
 
 function call(t: Texts, field: keyof Texts): string {

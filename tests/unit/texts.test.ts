@@ -206,7 +206,7 @@ Deno.test("texts: provider names, invoice limits, admin user summary", () => {
 });
 
 Deno.test("broadcast texts: plural forms, audience names, the time estimate", () => {
-  assert.equal(broadcastMinutes(10_000), 9, "10,000 at 25/s: 420 s of sending, ~50 s per scheduled run");
+  assert.equal(broadcastMinutes(10_000), 9, "10,000 at 25/s: 440 s of sending, ~50 s per scheduled run");
   assert.equal(broadcastMinutes(2), 1);
   assert.equal(
     texts.en.broadcastConfirm({ id: 3, audience: "active", size: 1 }).includes("1 recipient."),

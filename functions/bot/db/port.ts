@@ -16,6 +16,8 @@ export type RpcName =
   | "user_timeline"
   | "stars_checkout_verdict"
   | "apply_star_payment"
+  | "apply_star_subscription_payment"
+  | "stars_subscriptions"
   | "find_star_payment"
   | "refund_star_payment"
   | "set_stars_subscription_canceled"
@@ -54,7 +56,11 @@ export type RpcName =
   | "create_broadcast"
   | "confirm_broadcast"
   | "cancel_broadcast"
-  | "broadcast_status";
+  | "broadcast_status"
+  | "create_access_code"
+  | "redeem_access_code"
+  | "list_access_codes"
+  | "disable_access_code";
 
 export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */

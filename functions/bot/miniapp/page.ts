@@ -81,7 +81,7 @@ const SCRIPT = String.raw`
       expired: "This session has expired. Close the app and open it again from the bot.",
       failed: "Could not load your data. Please try again.", retry: "Try again",
       invoiceFailed: "Could not create the invoice. Please try again.", paid: "Payment received. Updating…",
-      kinds: { subscription: "subscription", purchase: "purchase", grant: "grant" },
+      kinds: { subscription: "subscription", purchase: "purchase", grant: "grant", code: "access code", bonus: "unused days" },
       providers: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Manual grant" },
       adminView: "Admin view",
       locale: "en-GB"
@@ -105,7 +105,7 @@ const SCRIPT = String.raw`
       expired: "Сессия устарела. Закройте приложение и откройте его снова из бота.",
       failed: "Не удалось загрузить данные. Попробуйте ещё раз.", retry: "Повторить",
       invoiceFailed: "Не удалось создать счёт. Попробуйте ещё раз.", paid: "Оплата получена. Обновляем…",
-      kinds: { subscription: "подписка", purchase: "покупка", grant: "выдано вручную" },
+      kinds: { subscription: "подписка", purchase: "покупка", grant: "выдано вручную", code: "код доступа", bonus: "неиспользованные дни" },
       providers: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Ручная выдача" },
       adminView: "Админ-панель",
       locale: "ru-RU"

@@ -9,7 +9,7 @@ import { GrammyError, HttpError } from "grammy";
 import type { AppDeps } from "../app.ts";
 import { json, parseJsonBody } from "../http.ts";
 import { createBotApi } from "../telegram/api.ts";
-import { invoicePayload, STARS_CURRENCY, starsPlan } from "../telegram/payments.ts";
+import { invoiceOf, STARS_CURRENCY, starsPlan } from "../telegram/payments.ts";
 import { langOf, texts } from "../telegram/texts.ts";
 import { handleAdminApp, isAdmin } from "./admin.ts";
 import { validateInitData } from "./initdata.ts";
@@ -83,18 +83,25 @@ export async function handleMiniApp(
     const found = await starsPlan(deps, code);
     if (!found.ok) return json(400, { error: found.reason });
     const plan = found.plan;
-    const t = texts[lang];
+    const inv = invoiceOf(texts[lang], plan);
     try {
-      // The same invoice /buy sends (payments.ts), as a link the page opens with openInvoice.
+      // The same invoice /buy sends (payments.ts), as a link the page opens with openInvoice; a
+      // recurring plan's link is a Stars subscription (subscription_period: 30 days).
       const link = await createBotApi(deps.config).createInvoiceLink(
-        t.invoiceTitle(plan.title),
-        t.invoiceDescription({ title: plan.title, days: plan.duration_days }),
-        invoicePayload(plan.code),
+        inv.title,
+        inv.description,
+        inv.payload,
         "", // Stars need no payment provider
         STARS_CURRENCY,
-        [{ label: t.invoiceTitle(plan.title), amount: plan.stars_price! }],
+        inv.prices,
+        inv.subscriptionPeriod ? { subscription_period: inv.subscriptionPeriod } : undefined,
       );
-      deps.log.info("mini app invoice", { request_id: requestId, user_id: user.id, plan: plan.code });
+      deps.log.info("mini app invoice", {
+        request_id: requestId,
+        user_id: user.id,
+        plan: plan.code,
+        recurring: inv.subscriptionPeriod !== undefined,
+      });
       return json(200, { invoice_link: link }, { "cache-control": "no-store" });
     } catch (err) {
       return botApiFailure(deps, err, requestId);

@@ -6,8 +6,10 @@ import { tributeTestReport } from "../jobs/checks.ts";
 import { drainOutbox } from "../outbox/drain.ts";
 import { broadcastMinutes } from "../outbox/paced.ts";
 import { errorMessage } from "../log.ts";
+import { codeNewCommand, codeOffCommand, codesCommand } from "./codes.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { DRAIN_AFTER_REQUEST } from "./payments.ts";
+import { type StarsSubscription, stopStarsRenewals } from "./stars_subscription.ts";
 import { textCommand, textsCommand } from "./text_admin.ts";
 
 export const ADMIN_COMMANDS = [
@@ -23,6 +25,9 @@ export const ADMIN_COMMANDS = [
   "broadcast",
   "broadcast_status",
   "broadcast_cancel",
+  "code_new",
+  "codes",
+  "code_off",
 ] as const;
 export type AdminCommand = typeof ADMIN_COMMANDS[number];
 /** The broadcast prompt's buttons, recorded like commands. */
@@ -41,6 +46,9 @@ export const ADMIN_USAGE: Record<AdminCommand, string> = {
   broadcast: "active|expired|all",
   broadcast_status: "[broadcast_id]",
   broadcast_cancel: "[broadcast_id]",
+  code_new: "<days> [max_uses (default 1)] [valid_days (default: no end)]",
+  codes: "",
+  code_off: "<CODE>",
 };
 
 export const BROADCAST_AUDIENCES = ["active", "expired", "all"] as const;
@@ -286,16 +294,30 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     run("revoke", async (ctx, args) => {
       const userId = parseUserId(args[0]);
       if (userId === null || args.length !== 1) return usage(ctx, "revoke");
+      // recurring Stars subscriptions would go on charging a member without access: read them before
+      // the revocation ends their periods, stop their renewal after it
+      const stars = (await deps.db.call<StarsSubscription[] | null>("stars_subscriptions", {
+        p_telegram_user_id: userId,
+      })) ?? [];
       const r = await deps.db.call<{ ended: number }>("revoke_access", {
         p_telegram_user_id: userId,
         p_admin_id: ctx.from!.id,
         p_request_id: String(ctx.update.update_id),
       });
       deps.background(drainOutbox(deps, DRAIN_AFTER_REQUEST));
+      const renewals = await stopStarsRenewals(deps, ctx, userId, stars);
       return {
-        result: `revoked, ${r.ended} ended`,
+        result: `revoked, ${r.ended} ended` +
+          (renewals.stopped || renewals.failed
+            ? `; stars renewals stopped ${renewals.stopped}, failed ${renewals.failed}`
+            : ""),
         args: { user_id: userId },
-        reply: ctx.texts.adminRevoked({ userId, ended: r.ended }),
+        reply: ctx.texts.adminRevoked({
+          userId,
+          ended: r.ended,
+          starsStopped: renewals.stopped,
+          starsFailed: renewals.failed,
+        }),
       };
     }),
   );
@@ -476,6 +498,17 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
       );
     }
   });
+
+  // Access codes and promo links (codes.ts).
+  pm.command(
+    "code_new",
+    run("code_new", (ctx, args) => codeNewCommand(deps, ctx, args, () => usage(ctx, "code_new"))),
+  );
+  pm.command("codes", run("codes", (ctx) => codesCommand(deps, ctx)));
+  pm.command(
+    "code_off",
+    run("code_off", (ctx, args) => codeOffCommand(deps, ctx, args, () => usage(ctx, "code_off"))),
+  );
 
   return composer;
 }

@@ -1,6 +1,7 @@
 // The grammY bot: one instance per handler, initialised (getMe) lazily on the first update and cached.
 // Composers, in order: context (upsert the sender, texts) → chat members → Stars payments → admin →
-// user → support relay (what is left of private messages: a /paysupport message, an admin's reply).
+// user → Stars subscriptions (/cancel, /resume) → support relay (what is left of private messages: a
+// /paysupport message, an admin's reply).
 //
 // Telegram redelivers an update until it gets a 2xx and holds back the later ones meanwhile, so only
 // what a redelivery can fix may fail the request: the database unreachable (503), a transaction that
@@ -18,6 +19,7 @@ import { type BotContext, contextMiddleware } from "./context.ts";
 import { checkUpdate, updateKind } from "./guard.ts";
 import { createMembersComposer } from "./members.ts";
 import { createPaymentsComposer } from "./payments.ts";
+import { createStarsSubscriptionComposer } from "./stars_subscription.ts";
 import { createSupportComposer } from "./support.ts";
 import { createTextStore } from "./text_store.ts";
 import { createUserComposer } from "./user.ts";
@@ -28,6 +30,8 @@ export const BOT_COMMANDS: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "start", description: "Welcome, your access and how to pay" },
     { command: "status", description: "Your access: until when, source, auto-renewal" },
     { command: "plans", description: "Plans and prices (Tribute, Telegram Stars)" },
+    { command: "cancel", description: "Stop the renewal of your Telegram Stars subscription" },
+    { command: "resume", description: "Turn the renewal of your Telegram Stars subscription back on" },
     { command: "paysupport", description: "Help with payments" },
     { command: "terms", description: "Terms of service" },
   ],
@@ -44,6 +48,9 @@ export const BOT_COMMANDS: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "broadcast", description: "active|expired|all — as a reply: send that message to users" },
     { command: "broadcast_status", description: "[id] — sent / failed / blocked / left of a broadcast" },
     { command: "broadcast_cancel", description: "[id] — stop a broadcast: what is not sent yet is dropped" },
+    { command: "code_new", description: "<days> [max_uses] [valid_days] — new access code and its link" },
+    { command: "codes", description: "Access codes: uses left, validity" },
+    { command: "code_off", description: "<CODE> — switch an access code off" },
   ],
 };
 
@@ -53,6 +60,8 @@ export const BOT_COMMANDS_RU: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "start", description: "Приветствие, ваш доступ и как оплатить" },
     { command: "status", description: "Ваш доступ: до какого числа, источник, автопродление" },
     { command: "plans", description: "Тарифы и цены (Tribute, звёзды Telegram)" },
+    { command: "cancel", description: "Отключить продление подписки за звёзды Telegram" },
+    { command: "resume", description: "Снова включить продление подписки за звёзды Telegram" },
     { command: "paysupport", description: "Помощь с оплатой" },
     { command: "terms", description: "Условия" },
   ],
@@ -69,6 +78,9 @@ export const BOT_COMMANDS_RU: { user: BotCommand[]; admin: BotCommand[] } = {
     { command: "broadcast", description: "active|expired|all — ответом: разослать это сообщение" },
     { command: "broadcast_status", description: "[id] — отправлено / ошибки / блок / осталось" },
     { command: "broadcast_cancel", description: "[id] — остановить рассылку, неотправленное снять" },
+    { command: "code_new", description: "<дни> [активаций] [дней_действия] — новый код доступа и ссылка" },
+    { command: "codes", description: "Коды доступа: осталось активаций, срок" },
+    { command: "code_off", description: "<КОД> — отключить код доступа" },
   ],
 };
 
@@ -94,6 +106,7 @@ export function createBot(
   bot.use(createPaymentsComposer(deps));
   bot.use(createAdminComposer(deps));
   bot.use(createUserComposer(deps));
+  bot.use(createStarsSubscriptionComposer(deps));
   bot.use(createSupportComposer(deps));
   return bot;
 }

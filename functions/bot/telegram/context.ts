@@ -21,6 +21,8 @@ export interface UserSummary {
   live_until: string | null;
   current: {
     provider: string;
+    /** subscription (a window) · purchase · grant · code · bonus */
+    kind?: string;
     status: string;
     auto_renew: boolean;
     expires_at: string;

@@ -1,11 +1,17 @@
 // Telegram Stars: the invoice (currency XTR, no provider token), the pre-checkout verdict and the
 // successful_payment that becomes access. The database decides everything (stars_checkout_verdict,
 // apply_star_payment); the charge id is unique there, so a redelivered update never grants twice.
-import { Composer } from "grammy";
+//
+// Recurring plans (`plans.stars_recurring`) are sold as a Stars subscription: Telegram only allows
+// those through an invoice link (createInvoiceLink with subscription_period), so the member gets a
+// message with the link as a button. Each charge (the first and every renewal) arrives as its own
+// successful_payment and becomes a window [paid_at, subscription_expiration_date] of the timeline.
+import { type Api, Composer, InlineKeyboard } from "grammy";
 import type { AppDeps } from "../app.ts";
 import { drainOutbox } from "../outbox/drain.ts";
 import { errorMessage } from "../log.ts";
 import type { BotContext } from "./context.ts";
+import type { Texts } from "./texts.ts";
 
 /** One row of `public.list_plans()`. */
 export interface Plan {
@@ -15,9 +21,14 @@ export interface Plan {
   stars_price: number | null;
   tribute_link: string | null;
   tribute_product_id: number | null;
+  /** sold as a Telegram Stars subscription renewing every 30 days (createInvoiceLink) */
+  stars_recurring?: boolean;
 }
 
 export const STARS_CURRENCY = "XTR";
+
+/** Telegram's only period for Stars subscriptions: 30 days, in seconds. */
+export const STARS_SUBSCRIPTION_PERIOD = 2592000;
 
 /** Outbox rows a request queued are delivered right away (best effort; the cron door retries). */
 export const DRAIN_AFTER_REQUEST = 20;
@@ -56,17 +67,63 @@ export async function starsPlan(
   return { ok: true, plan };
 }
 
-/** Sends the Stars invoice for a plan to the chat of the update (always a private chat here). */
+/**
+ * The createInvoiceLink / sendInvoice arguments of a plan, in the member's language: a recurring plan
+ * carries subscription_period and says that it renews.
+ */
+export function invoiceOf(t: Texts, plan: Plan) {
+  const title = t.invoiceTitle(plan.title);
+  return {
+    title,
+    description: plan.stars_recurring
+      ? t.invoiceDescriptionRecurring({ title: plan.title })
+      : t.invoiceDescription({ title: plan.title, days: plan.duration_days }),
+    payload: invoicePayload(plan.code),
+    prices: [{ label: title, amount: plan.stars_price! }],
+    subscriptionPeriod: plan.stars_recurring ? STARS_SUBSCRIPTION_PERIOD : undefined,
+  };
+}
+
+/** The invoice link of a recurring plan (a Stars subscription, 30 days). */
+export function createSubscriptionLink(api: Api, t: Texts, plan: Plan): Promise<string> {
+  const inv = invoiceOf(t, plan);
+  return api.createInvoiceLink(
+    inv.title,
+    inv.description,
+    inv.payload,
+    "", // Stars need no payment provider
+    STARS_CURRENCY,
+    inv.prices,
+    { subscription_period: STARS_SUBSCRIPTION_PERIOD },
+  );
+}
+
+/**
+ * Sends the Stars invoice for a plan to the chat of the update (always a private chat here). A
+ * recurring plan is a subscription: Telegram sells those only through an invoice link, so the member
+ * gets a message with the link as a button instead of an invoice.
+ */
 export async function sendStarsInvoice(ctx: BotContext, plan: Plan): Promise<void> {
   const t = ctx.texts;
   const chatId = ctx.chat?.id ?? ctx.from!.id;
+  if (plan.stars_recurring) {
+    const link = await createSubscriptionLink(ctx.api, t, plan);
+    await ctx.api.sendMessage(chatId, t.subscriptionOffer({ title: plan.title, stars: plan.stars_price! }), {
+      reply_markup: new InlineKeyboard().url(
+        t.buttonSubscribe({ title: plan.title, stars: plan.stars_price! }),
+        link,
+      ),
+    });
+    return;
+  }
+  const inv = invoiceOf(t, plan);
   await ctx.api.sendInvoice(
     chatId,
-    t.invoiceTitle(plan.title),
-    t.invoiceDescription({ title: plan.title, days: plan.duration_days }),
-    invoicePayload(plan.code),
+    inv.title,
+    inv.description,
+    inv.payload,
     STARS_CURRENCY,
-    [{ label: t.invoiceTitle(plan.title), amount: plan.stars_price! }],
+    inv.prices,
     // Stars need no payment provider; the contract (and Telegram's Stars guide) send an empty token.
     { provider_token: "" },
   );
@@ -125,31 +182,52 @@ export function createPaymentsComposer(deps: AppDeps): Composer<BotContext> {
     const p = ctx.message.successful_payment;
     const userId = ctx.from.id;
     const code = planFromPayload(p.invoice_payload);
-    const result = await deps.db.call<StarPaymentResult>("apply_star_payment", {
+    // banked (or, for a subscription, opened) at the moment Telegram says it was paid, however late
+    // the update is processed
+    const paidAt = new Date(ctx.message.date * 1000).toISOString();
+    const recurring = p.is_recurring === true || p.subscription_expiration_date !== undefined;
+    const args = {
       p_telegram_user_id: userId,
       p_plan_code: code,
       p_amount: p.total_amount,
       p_currency: p.currency,
       p_telegram_payment_charge_id: p.telegram_payment_charge_id,
       p_provider_payment_charge_id: p.provider_payment_charge_id || null,
-      // banked at the moment Telegram says it was paid, however late the update is processed
-      p_paid_at: new Date(ctx.message.date * 1000).toISOString(),
-    });
+      p_paid_at: paidAt,
+    };
+    const result = recurring
+      // a charge of a Stars subscription: the window [paid_at, subscription_expiration_date]
+      ? await deps.db.call<StarPaymentResult>("apply_star_subscription_payment", {
+        ...args,
+        p_subscription_expires_at: p.subscription_expiration_date
+          ? new Date(p.subscription_expiration_date * 1000).toISOString()
+          : null,
+        p_first: p.is_first_recurring === true,
+      })
+      : await deps.db.call<StarPaymentResult>("apply_star_payment", args);
     deps.log.info("stars payment", {
       request_id: ctx.requestId,
       user_id: userId,
       plan: code,
       amount: p.total_amount,
       currency: p.currency,
+      recurring,
+      first: p.is_first_recurring === true,
       status: result.status,
     });
     if (result.status === "duplicate") return; // already thanked and granted on the first delivery
 
     // The payment is stored: from here on a failed reply must not fail the update (a redelivery would
     // be a duplicate and could not thank again), so replies are best effort.
-    const reply = result.status === "processed" && result.access_until
-      ? ctx.texts.paymentThanks({ until: result.access_until })
-      : ctx.texts.paymentUnmatched;
+    const t = ctx.texts;
+    const until = result.access_until;
+    const reply = result.status !== "processed" || !until
+      ? t.paymentUnmatched
+      : !recurring
+      ? t.paymentThanks({ until })
+      : p.is_first_recurring
+      ? t.subscriptionThanks({ until })
+      : t.subscriptionRenewedThanks({ until });
     if (result.status === "unmatched") {
       deps.log.warn("stars payment matches no plan", {
         request_id: ctx.requestId,

@@ -56,13 +56,19 @@ export interface Texts {
   howToPay: string;
   plansHeader: string;
   plansNone: string;
-  planLine(p: { title: string; days: number; starsPrice?: number | null }): string;
+  /** `recurring`: sold as a Telegram Stars subscription renewing every 30 days. */
+  planLine(p: { title: string; days: number; starsPrice?: number | null; recurring?: boolean }): string;
   buttonTribute(title: string): string;
   buttonStars(p: { title: string; stars: number }): string;
   /** Telegram limits invoice titles to 32 characters. */
   invoiceTitle(title: string): string;
   /** Telegram limits invoice descriptions to 255 characters. */
   invoiceDescription(p: { title: string; days: number }): string;
+  /** The invoice of a recurring plan (a Stars subscription, 30 days); at most 255 characters. */
+  invoiceDescriptionRecurring(p: { title: string }): string;
+  /** The message carrying a Stars subscription's invoice link (a button: buttonSubscribe). */
+  subscriptionOffer(p: { title: string; stars: number }): string;
+  buttonSubscribe(p: { title: string; stars: number }): string;
   paySupport: string;
   terms: string;
   precheckoutUnknownPlan: string;
@@ -71,6 +77,21 @@ export interface Texts {
   /** pre_checkout_query could not be checked (database down): the user should simply retry. */
   precheckoutUnavailable: string;
   paymentThanks(p: { until: DateLike }): string;
+  /** The first charge of a Stars subscription. */
+  subscriptionThanks(p: { until: DateLike }): string;
+  /** A renewal charge of a Stars subscription. */
+  subscriptionRenewedThanks(p: { until: DateLike }): string;
+  /** /status while a Stars subscription gives access: renewing, or renewal cancelled (/cancel). */
+  statusStarsRenewing(p: { until: DateLike }): string;
+  statusStarsCancelled(p: { until: DateLike }): string;
+  /** /cancel, /resume: no Stars subscription whose period runs. */
+  starsSubscriptionNone: string;
+  /** /cancel, /resume with several Stars subscriptions (or a plan code that is none of them). */
+  starsSubscriptionChoose(p: { command: string; plans: string[] }): string;
+  starsSubscriptionCancelled(p: { until: DateLike }): string;
+  starsSubscriptionResumed(p: { until: DateLike }): string;
+  /** Telegram refused editUserStarSubscription (e.g. the subscription already ended). */
+  starsSubscriptionFailed: string;
   /** A Stars payment whose invoice names no plan we know: money taken, nothing granted yet. */
   paymentUnmatched: string;
   activated(p: { until: DateLike; inviteLink?: string | null }): string;
@@ -96,7 +117,8 @@ export interface Texts {
   adminUsage(command: string, usage: string): string;
   adminSync(p: { checked: number; expired: number; restored: number }): string;
   adminGranted(p: { userId: UserId; days: number; until: DateLike }): string;
-  adminRevoked(p: { userId: UserId; ended: number }): string;
+  /** `starsStopped`/`starsFailed`: recurring Stars subscriptions whose renewal /revoke stopped (or could not). */
+  adminRevoked(p: { userId: UserId; ended: number; starsStopped?: number; starsFailed?: number }): string;
   adminRefunded(p: { chargeId: string; userId?: UserId | null }): string;
   adminRefundFailed(p: { chargeId: string; reason: string }): string;
   /** Reasons for adminRefundFailed. */
@@ -147,6 +169,23 @@ export interface Texts {
   broadcastFinished(id: number): string;
   broadcastNotFound(id?: number | null): string;
   broadcastStatus(p: BroadcastStatusView): string;
+  /** Access codes (/start <CODE>): redeemed, with the end of the access now held. */
+  codeRedeemed(p: { days: number; until: DateLike }): string;
+  codeAlreadyUsed: string;
+  codeUnknown: string;
+  codeExpired: string;
+  codeExhausted: string;
+  codeOff: string;
+  /** Too many unknown codes within an hour: try again after `until`. */
+  codeRateLimited(p: { until: DateLike }): string;
+  /** /code_new: the code and its deep link. */
+  adminCodeCreated(p: AccessCodeSummary): string;
+  /** /codes: the newest codes (`total`: how many exist). */
+  adminCodes(p: { total: number; codes: AccessCodeSummary[] }): string;
+  /** /code_off. */
+  adminCodeOff(
+    p: { code: string; status: "off" | "already_off" | "unknown"; used?: number; maxUses?: number },
+  ): string;
 }
 
 /** What /broadcast_status shows (public.broadcast_status). */
@@ -161,6 +200,18 @@ export interface BroadcastStatusView {
   cancelled: number;
   left: number;
   createdAt: DateLike;
+}
+
+/** One access code as /code_new and /codes show it. */
+export interface AccessCodeSummary {
+  code: string;
+  link: string;
+  days: number;
+  used: number;
+  maxUses: number;
+  validUntil: DateLike | null;
+  /** active · off · expired · exhausted */
+  state: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -221,6 +272,10 @@ export function ruTimeLeft(ms: number): string {
   return parts.length ? `через ${parts.join(" ")}` : "менее чем через минуту";
 }
 
+/** How a recurring Stars plan's price is qualified (/plans). */
+const EN_RENEWAL = "every 30 days";
+const RU_RENEWAL = "каждые 30 дней";
+
 const ruStars = (n: number) => `${n} ${ruPlural(n, "звезда", "звезды", "звёзд")}`;
 const enStars = (n: number) => `${n} ${Math.abs(n) === 1 ? "star" : "stars"}`;
 
@@ -230,13 +285,19 @@ function rawAmount(amount: number | string | bigint, currency: string, minorNote
 }
 
 const PROVIDERS: Record<Lang, Record<string, string>> = {
-  en: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Manual grant" },
-  ru: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Ручная выдача" },
+  // `code`: not a provider column value but how an access code's item (manual, kind code) is shown
+  en: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Manual grant", code: "Access code" },
+  ru: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Ручная выдача", code: "Код доступа" },
 };
 
 const STATUSES: Record<Lang, Record<string, string>> = {
   en: { active: "active", cancelled: "cancelled", expired: "expired", refunded: "refunded" },
   ru: { active: "активна", cancelled: "отменена", expired: "истекла", refunded: "возвращена" },
+};
+
+const CODE_STATES: Record<Lang, Record<string, string>> = {
+  en: { active: "active", off: "off", expired: "expired", exhausted: "used up" },
+  ru: { active: "действует", off: "отключён", expired: "истёк", exhausted: "исчерпан" },
 };
 
 const KINDS: Record<Lang, Record<string, string>> = {
@@ -265,6 +326,8 @@ export function timelineLine(s: SubscriptionSummary, lang: Lang): string {
   // "Manual grant" already says what it is; other sources add the kind (Tribute subscription, ...)
   const what = s.provider === "manual" && s.kind === "grant"
     ? providerName(s.provider, lang)
+    : s.provider === "manual" && s.kind === "code"
+    ? providerName("code", lang)
     : `${providerName(s.provider, lang)} ${KINDS[lang][s.kind] ?? s.kind}`;
   const head = `• ${what}` +
     (s.days !== null
@@ -322,8 +385,9 @@ const en: Texts = {
 
   plansNone: "There are no plans available right now. Please check back later.",
 
-  planLine: ({ title, days, starsPrice }) =>
-    `• ${title} — ${enDays(days)}` + (starsPrice != null ? `, ⭐ ${enStars(starsPrice)}` : ""),
+  planLine: ({ title, days, starsPrice, recurring }) =>
+    `• ${title} — ${enDays(days)}` +
+    (starsPrice != null ? `, ⭐ ${enStars(starsPrice)}${recurring ? ` ${EN_RENEWAL}` : ""}` : ""),
 
   buttonTribute: (title) => `💳 ${title} via Tribute`,
 
@@ -334,14 +398,28 @@ const en: Texts = {
   invoiceDescription: ({ title, days }) =>
     clip(`${title}: access to the private channel for ${enDays(days)}.`, 255),
 
+  invoiceDescriptionRecurring: ({ title }) =>
+    clip(
+      `${title}: access to the private channel, renewed automatically every 30 days. ` +
+        "Stop the renewal any time with /cancel.",
+      255,
+    ),
+
+  subscriptionOffer: ({ title, stars }) =>
+    `⭐ ${title}: a Telegram Stars subscription, ${enStars(stars)} every 30 days.\n` +
+    "Tap the button to subscribe. It renews automatically; /cancel stops the renewal, and access " +
+    "stays until the end of the paid period.",
+
+  buttonSubscribe: ({ stars }) => `⭐ Subscribe for ${stars} Stars / 30 days`,
+
   paySupport: "Payment problems? Write to us right here and describe what happened: the date, the amount " +
     "and the payment method. For Stars payments, please include the transaction ID from the receipt. " +
     "We usually reply within a day.",
 
   terms: "Terms of service:\n" +
     "• Payment grants access to the private channel for the period of the chosen plan.\n" +
-    "• Subscriptions renew automatically until you cancel them in Tribute; after cancelling, access " +
-    "lasts until the end of the paid period.\n" +
+    "• Subscriptions renew automatically until you cancel them (in Tribute, or /cancel for a Telegram " +
+    "Stars subscription); after cancelling, access lasts until the end of the paid period.\n" +
     "• Access is personal: the invite link works once and only for you.\n" +
     "• Refunds are handled via /paysupport; a refunded payment ends the access it granted.",
 
@@ -356,6 +434,39 @@ const en: Texts = {
 
   paymentThanks: ({ until }) =>
     `Thank you for your payment! ⭐ Your access is active until ${formatDate(until)}.`,
+
+  subscriptionThanks: ({ until }) =>
+    `Thank you for subscribing! ⭐ Your access is active until ${formatDate(until)} and renews ` +
+    "automatically every 30 days. /cancel stops the renewal.",
+
+  subscriptionRenewedThanks: ({ until }) =>
+    `⭐ Your Telegram Stars subscription was renewed. Access is active until ${formatDate(until)}.`,
+
+  statusStarsRenewing: ({ until }) =>
+    `✅ Access is active until ${formatDate(until)}.\n` +
+    "Source: Telegram Stars subscription\n" +
+    "Auto-renewal: on, every 30 days (/cancel stops it)",
+
+  statusStarsCancelled: ({ until }) =>
+    `✅ Telegram Stars subscription, renewal cancelled: access until ${formatDate(until)}.\n` +
+    "/resume turns the renewal back on.",
+
+  starsSubscriptionNone: "You have no Telegram Stars subscription running. Subscriptions are in /plans.",
+
+  starsSubscriptionChoose: ({ command, plans }) =>
+    `You have several Telegram Stars subscriptions. Which one? Send /${command} <plan>, one of: ` +
+    plans.join(", "),
+
+  starsSubscriptionCancelled: ({ until }) =>
+    `Renewal of your Telegram Stars subscription is cancelled: you will not be charged again. ` +
+    `Access stays until ${formatDate(until)}. /resume turns the renewal back on.`,
+
+  starsSubscriptionResumed: ({ until }) =>
+    `🔄 Your Telegram Stars subscription renews again: the next payment is due on ${formatDate(until)}.`,
+
+  starsSubscriptionFailed:
+    "Telegram could not change this subscription (it may have ended already). You can also manage it " +
+    "in Telegram: Settings → My Stars. Problems? /paysupport",
 
   paymentUnmatched:
     "We received your payment but could not match it to a plan. Please write to /paysupport " +
@@ -399,6 +510,22 @@ const en: Texts = {
 
   notAdmin: "Sorry, this command is only for administrators.",
 
+  codeRedeemed: ({ days, until }) =>
+    `🎟 Code accepted: +${enDays(days)} of access. Your access lasts until ${formatDate(until)}.`,
+
+  codeAlreadyUsed: "You have already used this code; each code works once per person.",
+
+  codeUnknown: "There is no such code; please check it and try again.",
+
+  codeExpired: "This code has expired and can no longer be used.",
+
+  codeExhausted: "This code has already been used as many times as it allows.",
+
+  codeOff: "This code has been switched off and can no longer be used.",
+
+  codeRateLimited: ({ until }) =>
+    `Too many wrong codes: please wait and try again after ${formatDate(until)}.`,
+
   adminUsage: (command, usage) => `Usage: /${command.replace(/^\//, "")} ${usage}`.trimEnd(),
 
   adminSync: ({ checked, expired, restored }) =>
@@ -407,10 +534,15 @@ const en: Texts = {
   adminGranted: ({ userId, days, until }) =>
     `Granted ${enDays(days)} to user ${userId}. Access until ${formatDate(until)}.`,
 
-  adminRevoked: ({ userId, ended }) =>
-    ended > 0
+  adminRevoked: ({ userId, ended, starsStopped = 0, starsFailed = 0 }) =>
+    (ended > 0
       ? `Access revoked for user ${userId}: ${ended} ${ended === 1 ? "subscription" : "subscriptions"} ended.`
-      : `User ${userId} had no active access; nothing changed.`,
+      : `User ${userId} had no active access; nothing changed.`) +
+    (starsStopped > 0 ? `\nTelegram Stars subscriptions no longer renewing: ${starsStopped}.` : "") +
+    (starsFailed > 0
+      ? `\nTelegram refused to stop the renewal of ${starsFailed} Telegram Stars ` +
+        `${starsFailed === 1 ? "subscription" : "subscriptions"} (see the logs).`
+      : ""),
 
   adminRefunded: ({ chargeId, userId }) =>
     `Refunded Stars payment ${chargeId}` + (userId != null ? ` of user ${userId}` : "") +
@@ -562,6 +694,32 @@ const en: Texts = {
       ...(cancelled > 0 ? [`Cancelled: ${cancelled}`] : []),
       `Left: ${left}`,
     ].join("\n"),
+
+  adminCodeCreated: ({ code, link, days, maxUses, validUntil }) =>
+    `Code ${code} created: ${enDays(days)} of access, ${maxUses} ${maxUses === 1 ? "use" : "uses"}, ` +
+    (validUntil ? `valid until ${formatDate(validUntil)}` : "no end date") + `.\nLink: ${link}`,
+
+  adminCodes: ({ total, codes }) => {
+    if (total === 0) return "No access codes yet. Create one: /code_new <days> [max_uses] [valid_days]";
+    const lines = [`Access codes (${total}):`];
+    for (const c of codes) {
+      lines.push(
+        `• ${c.code} — ${enDays(c.days)} · ${c.maxUses - c.used} of ${c.maxUses} uses left · ` +
+          (c.validUntil ? `until ${formatDate(c.validUntil)}` : "no end date") +
+          ` · ${CODE_STATES.en[c.state] ?? c.state}`,
+      );
+      if (c.state === "active") lines.push(`   ${c.link}`);
+    }
+    if (codes.length < total) lines.push(`(the newest ${codes.length} of ${total})`);
+    return lines.join("\n");
+  },
+
+  adminCodeOff: ({ code, status, used, maxUses }) =>
+    status === "off"
+      ? `Code ${code} is switched off (${used ?? 0} of ${maxUses ?? 0} uses made). Access it gave stays.`
+      : status === "already_off"
+      ? `Code ${code} was already switched off; nothing changed.`
+      : `There is no code ${code}.`,
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -593,8 +751,9 @@ const ru: Texts = {
 
   plansNone: "Сейчас нет доступных тарифов. Загляните чуть позже.",
 
-  planLine: ({ title, days, starsPrice }) =>
-    `• ${title} — ${ruDays(days)}` + (starsPrice != null ? `, ⭐ ${ruStars(starsPrice)}` : ""),
+  planLine: ({ title, days, starsPrice, recurring }) =>
+    `• ${title} — ${ruDays(days)}` +
+    (starsPrice != null ? `, ⭐ ${ruStars(starsPrice)}${recurring ? ` ${RU_RENEWAL}` : ""}` : ""),
 
   buttonTribute: (title) => `💳 ${title} через Tribute`,
 
@@ -605,13 +764,27 @@ const ru: Texts = {
   invoiceDescription: ({ title, days }) =>
     clip(`${title}: доступ к закрытому каналу на ${ruDays(days)}.`, 255),
 
+  invoiceDescriptionRecurring: ({ title }) =>
+    clip(
+      `${title}: доступ к закрытому каналу, продлевается автоматически каждые 30 дней. ` +
+        "Отключить продление можно в любой момент командой /cancel.",
+      255,
+    ),
+
+  subscriptionOffer: ({ title, stars }) =>
+    `⭐ ${title}: подписка за звёзды Telegram, ${ruStars(stars)} каждые 30 дней.\n` +
+    "Нажмите кнопку, чтобы оформить. Подписка продлевается автоматически; /cancel отключает продление, " +
+    "а доступ сохраняется до конца оплаченного периода.",
+
+  buttonSubscribe: ({ stars }) => `⭐ Подписаться: ${ruStars(stars)} / 30 дней`,
+
   paySupport: "Проблемы с оплатой? Напишите нам прямо сюда и опишите, что случилось: дату, сумму и способ " +
     "оплаты. Если платили звёздами, приложите ID транзакции из чека. Обычно мы отвечаем в течение дня.",
 
   terms: "Условия:\n" +
     "• Оплата даёт доступ к закрытому каналу на срок выбранного тарифа.\n" +
-    "• Подписка продлевается автоматически, пока вы не отмените её в Tribute; после отмены доступ " +
-    "сохраняется до конца оплаченного периода.\n" +
+    "• Подписка продлевается автоматически, пока вы не отмените её (в Tribute или командой /cancel для " +
+    "подписки за звёзды Telegram); после отмены доступ сохраняется до конца оплаченного периода.\n" +
     "• Доступ личный: ссылка-приглашение одноразовая и работает только для вас.\n" +
     "• Возвраты — через /paysupport; после возврата доступ, полученный за этот платёж, прекращается.",
 
@@ -624,6 +797,39 @@ const ru: Texts = {
   precheckoutUnavailable: "Сейчас не удаётся подтвердить оплату. Деньги не списаны, попробуйте ещё раз.",
 
   paymentThanks: ({ until }) => `Спасибо за оплату! ⭐ Доступ активен до ${formatDate(until)}.`,
+
+  subscriptionThanks: ({ until }) =>
+    `Спасибо за подписку! ⭐ Доступ активен до ${formatDate(until)} и продлевается автоматически ` +
+    "каждые 30 дней. /cancel отключает продление.",
+
+  subscriptionRenewedThanks: ({ until }) =>
+    `⭐ Подписка за звёзды Telegram продлена. Доступ активен до ${formatDate(until)}.`,
+
+  statusStarsRenewing: ({ until }) =>
+    `✅ Доступ активен до ${formatDate(until)}.\n` +
+    "Источник: подписка за звёзды Telegram\n" +
+    "Автопродление: включено, каждые 30 дней (/cancel отключает)",
+
+  statusStarsCancelled: ({ until }) =>
+    `✅ Подписка за звёзды Telegram, продление отменено: доступ до ${formatDate(until)}.\n` +
+    "/resume снова включает продление.",
+
+  starsSubscriptionNone: "У вас нет действующей подписки за звёзды Telegram. Подписки — в /plans.",
+
+  starsSubscriptionChoose: ({ command, plans }) =>
+    `У вас несколько подписок за звёзды Telegram. Какую? Отправьте /${command} <тариф>, один из: ` +
+    plans.join(", "),
+
+  starsSubscriptionCancelled: ({ until }) =>
+    "Продление подписки за звёзды Telegram отменено: больше списаний не будет. " +
+    `Доступ сохраняется до ${formatDate(until)}. /resume снова включает продление.`,
+
+  starsSubscriptionResumed: ({ until }) =>
+    `🔄 Подписка за звёзды Telegram снова продлевается: следующее списание ${formatDate(until)}.`,
+
+  starsSubscriptionFailed:
+    "Telegram не смог изменить эту подписку (возможно, она уже закончилась). Управлять ею можно и в " +
+    "Telegram: Настройки → Мои звёзды. Если что-то не так — /paysupport",
 
   paymentUnmatched: "Оплата получена, но мы не смогли сопоставить её с тарифом. Напишите в /paysupport " +
     "и приложите ID транзакции из чека — мы всё исправим.",
@@ -665,6 +871,22 @@ const ru: Texts = {
 
   notAdmin: "Извините, эта команда только для администраторов.",
 
+  codeRedeemed: ({ days, until }) =>
+    `🎟 Код принят: +${ruDays(days)} доступа. Доступ действует до ${formatDate(until)}.`,
+
+  codeAlreadyUsed: "Вы уже использовали этот код: каждый код действует один раз для одного человека.",
+
+  codeUnknown: "Такого кода нет: проверьте его и попробуйте ещё раз.",
+
+  codeExpired: "Срок действия этого кода истёк, использовать его больше нельзя.",
+
+  codeExhausted: "Этот код уже использован максимальное число раз.",
+
+  codeOff: "Этот код отключён, использовать его больше нельзя.",
+
+  codeRateLimited: ({ until }) =>
+    `Слишком много неверных кодов: подождите и попробуйте снова после ${formatDate(until)}.`,
+
   adminUsage: (command, usage) => `Использование: /${command.replace(/^\//, "")} ${usage}`.trimEnd(),
 
   adminSync: ({ checked, expired, restored }) =>
@@ -673,10 +895,14 @@ const ru: Texts = {
   adminGranted: ({ userId, days, until }) =>
     `Пользователю ${userId} выдано ${ruDays(days)}. Доступ до ${formatDate(until)}.`,
 
-  adminRevoked: ({ userId, ended }) =>
-    ended > 0
+  adminRevoked: ({ userId, ended, starsStopped = 0, starsFailed = 0 }) =>
+    (ended > 0
       ? `Доступ пользователя ${userId} отозван (завершено подписок: ${ended}).`
-      : `У пользователя ${userId} не было активного доступа, ничего не изменилось.`,
+      : `У пользователя ${userId} не было активного доступа, ничего не изменилось.`) +
+    (starsStopped > 0 ? `\nПодписок за звёзды Telegram больше не продлевается: ${starsStopped}.` : "") +
+    (starsFailed > 0
+      ? `\nTelegram не дал отключить продление подписок за звёзды: ${starsFailed} (подробности в логах).`
+      : ""),
 
   adminRefunded: ({ chargeId, userId }) =>
     `Платёж звёздами ${chargeId}` + (userId != null ? ` пользователя ${userId}` : "") +
@@ -831,6 +1057,36 @@ const ru: Texts = {
       ...(cancelled > 0 ? [`Отменено: ${cancelled}`] : []),
       `Осталось: ${left}`,
     ].join("\n"),
+
+  adminCodeCreated: ({ code, link, days, maxUses, validUntil }) =>
+    `Код ${code} создан: ${ruDays(days)} доступа, ${maxUses} ${
+      ruPlural(maxUses, "активация", "активации", "активаций")
+    }, ` +
+    (validUntil ? `действует до ${formatDate(validUntil)}` : "без срока") + `.\nСсылка: ${link}`,
+
+  adminCodes: ({ total, codes }) => {
+    if (total === 0) return "Кодов доступа пока нет. Создать: /code_new <дни> [активаций] [дней_действия]";
+    const lines = [`Коды доступа (${total}):`];
+    for (const c of codes) {
+      lines.push(
+        `• ${c.code} — ${ruDays(c.days)} · осталось ${c.maxUses - c.used} из ${c.maxUses} · ` +
+          (c.validUntil ? `до ${formatDate(c.validUntil)}` : "без срока") +
+          ` · ${CODE_STATES.ru[c.state] ?? c.state}`,
+      );
+      if (c.state === "active") lines.push(`   ${c.link}`);
+    }
+    if (codes.length < total) lines.push(`(показаны ${codes.length} новейших из ${total})`);
+    return lines.join("\n");
+  },
+
+  adminCodeOff: ({ code, status, used, maxUses }) =>
+    status === "off"
+      ? `Код ${code} отключён (использован ${used ?? 0} из ${
+        maxUses ?? 0
+      }). Выданный по нему доступ сохраняется.`
+      : status === "already_off"
+      ? `Код ${code} уже был отключён; ничего не изменилось.`
+      : `Кода ${code} нет.`,
 };
 
 export const texts: Record<Lang, Texts> = { en, ru };
@@ -897,11 +1153,12 @@ export const TEXT_SPECS: Record<string, TextSpec> = {
   plans_none: spec("plansNone"),
   plan_line: spec(
     "planLine",
-    { title: REQUIRED, days: OPTIONAL, stars: OPTIONAL },
+    { title: REQUIRED, days: OPTIONAL, stars: OPTIONAL, renewal: OPTIONAL },
     (lang, p) => ({
       title: p.title,
       days: days(lang, p.days),
       stars: p.starsPrice != null ? stars(lang, p.starsPrice) : "",
+      renewal: p.recurring ? (lang === "ru" ? RU_RENEWAL : EN_RENEWAL) : "",
     }),
   ),
   button_tribute: spec("buttonTribute", { title: REQUIRED }, (_l, title) => ({ title }), 64),
@@ -917,6 +1174,23 @@ export const TEXT_SPECS: Record<string, TextSpec> = {
     (lang, p) => ({ title: p.title, days: days(lang, p.days) }),
     255,
   ),
+  invoice_description_recurring: spec(
+    "invoiceDescriptionRecurring",
+    { title: OPTIONAL },
+    (_l, p) => ({ title: p.title }),
+    255,
+  ),
+  subscription_offer: spec(
+    "subscriptionOffer",
+    { title: OPTIONAL, stars: OPTIONAL },
+    (lang, p) => ({ title: p.title, stars: stars(lang, p.stars) }),
+  ),
+  button_subscribe: spec(
+    "buttonSubscribe",
+    { title: OPTIONAL, stars: OPTIONAL },
+    (_l, p) => ({ title: p.title, stars: String(p.stars) }),
+    64,
+  ),
   pay_support: spec("paySupport"),
   terms: spec("terms"),
   precheckout_unknown_plan: spec("precheckoutUnknownPlan", {}, undefined, 255),
@@ -925,6 +1199,43 @@ export const TEXT_SPECS: Record<string, TextSpec> = {
   precheckout_unavailable: spec("precheckoutUnavailable", {}, undefined, 255),
   payment_thanks: spec("paymentThanks", { until: REQUIRED }, (_l, p) => ({ until: formatDate(p.until) })),
   payment_unmatched: spec("paymentUnmatched"),
+  subscription_thanks: spec(
+    "subscriptionThanks",
+    { until: REQUIRED },
+    (_l, p) => ({ until: formatDate(p.until) }),
+  ),
+  subscription_renewed_thanks: spec(
+    "subscriptionRenewedThanks",
+    { until: REQUIRED },
+    (_l, p) => ({ until: formatDate(p.until) }),
+  ),
+  status_stars_renewing: spec(
+    "statusStarsRenewing",
+    { until: REQUIRED },
+    (_l, p) => ({ until: formatDate(p.until) }),
+  ),
+  status_stars_cancelled: spec(
+    "statusStarsCancelled",
+    { until: REQUIRED },
+    (_l, p) => ({ until: formatDate(p.until) }),
+  ),
+  stars_subscription_none: spec("starsSubscriptionNone"),
+  stars_subscription_choose: spec(
+    "starsSubscriptionChoose",
+    { command: OPTIONAL, plans: REQUIRED },
+    (_l, p) => ({ command: p.command, plans: p.plans.join(", ") }),
+  ),
+  stars_subscription_cancelled: spec(
+    "starsSubscriptionCancelled",
+    { until: REQUIRED },
+    (_l, p) => ({ until: formatDate(p.until) }),
+  ),
+  stars_subscription_resumed: spec(
+    "starsSubscriptionResumed",
+    { until: REQUIRED },
+    (_l, p) => ({ until: formatDate(p.until) }),
+  ),
+  stars_subscription_failed: spec("starsSubscriptionFailed"),
   activated: spec(
     "activated",
     { until: REQUIRED, invite_link: REQUIRED },
@@ -955,6 +1266,21 @@ export const TEXT_SPECS: Record<string, TextSpec> = {
   ),
   button_open_bot: spec("buttonOpenBot", {}, undefined, 64),
   not_admin: spec("notAdmin"),
+  code_redeemed: spec(
+    "codeRedeemed",
+    { until: REQUIRED, days: OPTIONAL },
+    (lang, p) => ({ until: formatDate(p.until), days: days(lang, p.days) }),
+  ),
+  code_already_used: spec("codeAlreadyUsed"),
+  code_unknown: spec("codeUnknown"),
+  code_expired: spec("codeExpired"),
+  code_exhausted: spec("codeExhausted"),
+  code_off: spec("codeOff"),
+  code_rate_limited: spec(
+    "codeRateLimited",
+    { until: REQUIRED },
+    (_l, p) => ({ until: formatDate(p.until) }),
+  ),
 };
 
 /** `{until}* {source}`: a key's placeholders as /texts and refusals show them (* = required). */
@@ -1020,6 +1346,9 @@ export function exampleValues(lang: Lang): Record<string, string> {
     source: "Tribute",
     auto_renew: onOff(lang, true),
     bot: "your_bot",
+    renewal: lang === "ru" ? RU_RENEWAL : EN_RENEWAL,
+    command: "cancel",
+    plans: "month, year",
   };
 }
 

@@ -1,4 +1,5 @@
-// User commands. Private chats: /start (also `/start buy_<code>`: a Stars invoice), /status, /plans
+// User commands. Private chats: /start (also `/start buy_<code>`: a Stars invoice; `/start <CODE>`: redeem
+// an access code, codes.ts), /status, /plans
 // (Tribute links + Stars buttons), /buy, /paysupport (opens the support relay, support.ts), /terms,
 // and the `buy:<code>` button that sends a Stars invoice.
 // Groups: /status and /plans (plain or `@bot`). A user's status is personal, so it goes to their
@@ -6,6 +7,7 @@
 // (`?start=buy_<code>`), because an invoice sent in a group would be payable by anyone.
 import { Composer, GrammyError, InlineKeyboard } from "grammy";
 import type { AppDeps } from "../app.ts";
+import { codeFromStart, redeemCode } from "./codes.ts";
 import type { BotContext, UserSummary } from "./context.ts";
 import { listPlans, type Plan, sendStarsInvoice, starsPlan } from "./payments.ts";
 import { openSupportThread } from "./support.ts";
@@ -29,7 +31,13 @@ export function statusText(t: Texts, s: UserSummary | null): string {
   if (s?.has_access) {
     const until = s.live_until ?? s.current?.expires_at ?? s.access_until;
     if (until) {
-      return t.statusActive({ until, provider: s.current?.provider ?? "manual", autoRenew: s.auto_renew });
+      // a recurring Stars subscription says whether it renews (/cancel, /resume)
+      if (s.current?.provider === "telegram_stars" && s.current.kind === "subscription") {
+        return s.current.auto_renew ? t.statusStarsRenewing({ until }) : t.statusStarsCancelled({ until });
+      }
+      // an access code's item is stored as provider manual, kind code: shown as "Access code"
+      const provider = s.current?.kind === "code" ? "code" : s.current?.provider ?? "manual";
+      return t.statusActive({ until, provider, autoRenew: s.auto_renew });
     }
   }
   if (s?.access_until && new Date(s.access_until).getTime() <= Date.now()) {
@@ -50,7 +58,14 @@ export function plansMessage(
   if (plans.length === 0) return { text: t.plansNone };
   const lines = [
     t.plansHeader,
-    ...plans.map((p) => t.planLine({ title: p.title, days: p.duration_days, starsPrice: p.stars_price })),
+    ...plans.map((p) =>
+      t.planLine({
+        title: p.title,
+        days: p.duration_days,
+        starsPrice: p.stars_price,
+        recurring: p.stars_recurring === true,
+      })
+    ),
   ];
   const keyboard = new InlineKeyboard();
   let buttons = 0;
@@ -111,6 +126,8 @@ export function createUserComposer(deps: AppDeps): Composer<BotContext> {
     if (payload.startsWith(BUY_START_PREFIX) && START_SAFE.test(payload)) {
       return await buy(ctx, payload.slice(BUY_START_PREFIX.length));
     }
+    const code = codeFromStart(payload);
+    if (code) return await redeemCode(deps, ctx, code);
     const t = ctx.texts;
     const summary = await currentSummary(deps, ctx);
     await ctx.reply([t.welcome(ctx.from.first_name), statusText(t, summary), t.howToPay].join("\n\n"));
