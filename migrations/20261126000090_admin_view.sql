@@ -246,19 +246,28 @@ returns jsonb language sql stable set search_path = '' as $$
             order by w0.received_at desc limit 20) w), '[]'::jsonb))
 $$;
 
--- Access codes and broadcasts are built on other branches (tables access_codes / code_redemptions and
--- broadcasts, with public.broadcast_status(id)). Until they exist these answer {"available": false};
--- afterwards they read them with dynamic SQL, so this migration neither depends on their columns nor
--- breaks plpgsql_check where they are missing. Codes come back as whole rows (to_jsonb), newest first.
+-- Access codes and broadcasts were built on other branches (tables access_codes with
+-- public.list_access_codes(), broadcasts with public.broadcast_status(id)). Where they are missing these
+-- answer {"available": false}; otherwise they read them with dynamic SQL, so this migration neither
+-- depends on them nor breaks plpgsql_check without them. Without list_access_codes, codes come back as
+-- whole rows (to_jsonb), newest first. Creating and switching off codes from the Mini App calls
+-- create_access_code / disable_access_code (admin.ts), as /code_new and /code_off do.
 create or replace function public.admin_codes()
 returns jsonb language plpgsql stable set search_path = '' as $$
 declare
   v_table regclass := to_regclass('public.access_codes');
+  v_list regprocedure := to_regprocedure('public.list_access_codes(integer)');
   v_order text;
   v_codes jsonb;
 begin
   if v_table is null then
     return jsonb_build_object('available', false, 'codes', '[]'::jsonb);
+  end if;
+  -- what /codes shows (code, days, max_uses, used, uses_left, valid_until, state), newest first
+  if v_list is not null then
+    execute format('select %s(100)', v_list::regproc) into v_codes;
+    return jsonb_build_object('available', true, 'codes', coalesce(v_codes -> 'codes', '[]'::jsonb),
+                              'total', v_codes -> 'total');
   end if;
   -- newest first: by created_at when the table has it, else by its first column
   v_order := case when exists (select 1 from pg_catalog.pg_attribute a

@@ -34,6 +34,8 @@ const EVERY_ADMIN_BODY = [
   '{"panel":"health"}',
   `{"action":"grant","user_id":${ANN},"days":30,"request_id":"abcdefgh-1"}`,
   `{"action":"revoke","user_id":${ANN},"request_id":"abcdefgh-2"}`,
+  '{"action":"code_new","days":30,"request_id":"abcdefgh-3"}',
+  '{"action":"code_off","code":"AAAAAAAAAA"}',
   '{"panel":"nope"}',
   "{not json",
   "[1]",
@@ -225,21 +227,48 @@ Deno.test("mini app admin routes: 403 for members, every panel for admins, grant
       }
     });
 
-    await t.step(
-      "codes: not available until their table exists; broadcasts: sent/failed/blocked/left",
-      async () => {
-        assert.deepEqual((await post(asAdmin, { panel: "codes" })).body.data, {
-          available: false,
-          codes: [],
-        });
-        const b = (await post(asAdmin, { panel: "broadcasts" })).body.data;
-        assert.equal(b.available, true);
-        assert.equal(b.broadcasts.length, 1);
-        const [one] = b.broadcasts;
-        assert.equal(one.audience, "all");
-        assert.deepEqual([one.sent, one.failed, one.blocked, one.left], [1, 1, 1, 1]);
-      },
-    );
+    await t.step("codes: create (once per request id), list, switch off; all recorded", async () => {
+      assert.deepEqual((await post(asAdmin, { panel: "codes" })).body.data, {
+        available: true,
+        codes: [],
+        total: 0,
+      });
+      const before = await adminActions();
+      const body = { action: "code_new", days: 14, max_uses: 3, valid_days: 7, request_id: "confirm-code-1" };
+      const first = await post(asAdmin, body);
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.data.status, "created");
+      const code = first.body.data.code as string;
+      assert.match(code, /^[2-9A-HJKMNP-TV-Z]{10,32}$/);
+      const again = await post(asAdmin, body);
+      assert.equal(again.body.data.status, "duplicate");
+      assert.equal(again.body.data.code, code);
+      const list = (await post(asAdmin, { panel: "codes" })).body.data;
+      assert.equal(list.codes.length, 1);
+      assert.deepEqual(
+        [list.codes[0].code, list.codes[0].days, list.codes[0].max_uses, list.codes[0].state],
+        [code, 14, 3, "active"],
+      );
+      const off = await post(asAdmin, { action: "code_off", code: code.toLowerCase() });
+      assert.equal(off.body.data.status, "off");
+      assert.equal(off.body.data.codes.codes[0].state, "off");
+      const rows = await h
+        .sql`select command, args, result from public.admin_actions order by id desc limit 3`;
+      assert.equal(await adminActions(), before + 3);
+      assert.deepEqual(rows.map((r) => r.command), ["code_off", "code_new", "code_new"]);
+      assert.equal(rows[2].args.via, "mini_app");
+      assert.match(rows[2].result, new RegExp(`^created ${code}`));
+      assert.match(rows[1].result, /duplicate/);
+    });
+
+    await t.step("broadcasts: sent/failed/blocked/left", async () => {
+      const b = (await post(asAdmin, { panel: "broadcasts" })).body.data;
+      assert.equal(b.available, true);
+      assert.equal(b.broadcasts.length, 1);
+      const [one] = b.broadcasts;
+      assert.equal(one.audience, "all");
+      assert.deepEqual([one.sent, one.failed, one.blocked, one.left], [1, 1, 1, 1]);
+    });
 
     await t.step("bad admin bodies: 400, nothing changed or recorded", async () => {
       const before = await adminActions();
@@ -259,6 +288,12 @@ Deno.test("mini app admin routes: 403 for members, every panel for admins, grant
           { action: "grant", user_id: ANN, days: 3 },
           { action: "grant", user_id: ANN, days: 3, request_id: "short" },
           { action: "revoke", user_id: ANN, request_id: "bad id with spaces" },
+          { action: "code_new", days: 0, request_id: "confirm-code-9" },
+          { action: "code_new", days: 5, max_uses: 0, request_id: "confirm-code-9" },
+          { action: "code_new", days: 5, valid_days: 4000, request_id: "confirm-code-9" },
+          { action: "code_new", days: 5 },
+          { action: "code_off" },
+          { action: "code_off", code: "no such code!" },
         ]
       ) {
         const r = await post(asAdmin, body);

@@ -98,11 +98,12 @@ Deno.test("admin_codes / admin_broadcast_status: not available without their tab
       if (!(await exists("public.access_codes"))) {
         // a stand-in with the name the access-codes branch uses
         await tx`create table public.access_codes (code text primary key, days int, max_uses int,
-                                                    created_at timestamptz not null default now())`;
+                                                    created_by bigint, created_at timestamptz not null default now())`;
       }
-      await tx`insert into public.access_codes (code, days, max_uses, created_at)
-               values ('SPRING', 7, 10, now() - interval '2 days'), ('VIP', 30, null, now() - interval '1 day'),
-                      ('AUTUMN', 7, 1, now() - interval '3 days')`;
+      await tx`insert into public.access_codes (code, days, max_uses, created_by, created_at)
+               values ('SSSSSSSSSS', 7, 10, ${ADMIN_ID}, now() - interval '2 days'),
+                      ('VVVVVVVVVV', 30, 1, ${ADMIN_ID}, now() - interval '1 day'),
+                      ('AAAAAAAAAA', 7, 1, ${ADMIN_ID}, now() - interval '3 days')`;
       // the real broadcasts (main): two confirmed, the latest first, with the counts broadcast_status gives
       await tx`insert into public.users (telegram_user_id) values (8501), (8502)`;
       for (const m of [1, 2]) {
@@ -114,7 +115,11 @@ Deno.test("admin_codes / admin_broadcast_status: not available without their tab
       await tx`update public.outbox set status = 'sent' where broadcast_id is not null and telegram_user_id = 8501`;
       const [r] = await tx`select public.admin_codes() as c, public.admin_broadcast_status() as b`;
       assert.equal(r.c.available, true);
-      assert.deepEqual(r.c.codes.map((c: { code: string }) => c.code), ["VIP", "SPRING", "AUTUMN"]);
+      assert.deepEqual(r.c.codes.map((c: { code: string }) => c.code), [
+        "VVVVVVVVVV",
+        "SSSSSSSSSS",
+        "AAAAAAAAAA",
+      ]);
       assert.equal(r.b.available, true);
       assert.equal(r.b.broadcasts.length, 2);
       assert.ok(r.b.broadcasts[0].id > r.b.broadcasts[1].id, "newest first");

@@ -13,6 +13,8 @@
  *   {"panel": "health"}                         admin_health() + jobs/checks.ts (what npm run doctor checks)
  *   {"action": "grant", "user_id", "days", "request_id"}    grant_access  } recorded in admin_actions,
  *   {"action": "revoke", "user_id", "request_id"}           revoke_access } then the outbox is drained
+ *   {"action": "code_new", "days", "max_uses"?, "valid_days"?, "request_id"}   create_access_code  } as /code_new,
+ *   {"action": "code_off", "code"}                                             disable_access_code } /code_off
  *
  * `request_id` is made by the page when the admin confirms; the same id twice (a double click, a retry)
  * is one grant or revocation, as a redelivered /grant is. Sections are a table: a new panel is one
@@ -24,13 +26,14 @@ import { json } from "../http.ts";
 import { checkTelegramWebhook, checkTributeApi } from "../jobs/checks.ts";
 import { drainOutbox } from "../outbox/drain.ts";
 import { errorMessage } from "../log.ts";
+import { generateCode, MAX_CODE_USES } from "../telegram/codes.ts";
 import { DRAIN_AFTER_REQUEST } from "../telegram/payments.ts";
 import type { Lang } from "../telegram/texts.ts";
 import type { InitDataUser } from "./initdata.ts";
 
 export const ADMIN_PANELS = ["overview", "members", "member", "codes", "broadcasts", "health"] as const;
 export type AdminPanel = typeof ADMIN_PANELS[number];
-export const ADMIN_ACTIONS = ["grant", "revoke"] as const;
+export const ADMIN_ACTIONS = ["grant", "revoke", "code_new", "code_off"] as const;
 export type AdminAction = typeof ADMIN_ACTIONS[number];
 
 const MAX_GRANT_DAYS = 3650;
@@ -57,6 +60,22 @@ function daysOf(v: unknown): number {
     throw new BadRequest(`days: expected a whole number from 1 to ${MAX_GRANT_DAYS}`);
   }
   return v;
+}
+
+/** An optional whole number in [1, max] (null when absent). */
+function optionalCount(v: unknown, field: string, max: number): number | null {
+  if (v === undefined || v === null || v === "") return null;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new BadRequest(`${field}: expected a whole number from 1 to ${max}`);
+  }
+  return v;
+}
+
+function codeOf(v: unknown): string {
+  if (typeof v !== "string" || !/^[A-Za-z0-9]{4,32}$/.test(v)) {
+    throw new BadRequest("code: expected an access code");
+  }
+  return v.toUpperCase();
 }
 
 function requestIdOf(v: unknown): string {
@@ -191,7 +210,55 @@ const ACTIONS: Record<AdminAction, (c: AdminContext) => Promise<{ result: string
       };
     });
   },
+  code_new: codeNew,
+  code_off: codeOff,
 };
+
+/** /code_new from the Mini App: a fresh random code, once per request id. */
+async function codeNew(c: AdminContext) {
+  const days = daysOf(c.input.days);
+  const maxUses = optionalCount(c.input.max_uses, "max_uses", MAX_CODE_USES) ?? 1;
+  const validDays = optionalCount(c.input.valid_days, "valid_days", MAX_GRANT_DAYS);
+  const requestId = requestIdOf(c.input.request_id);
+  const args = { days, max_uses: maxUses, valid_days: validDays, request_id: requestId };
+  return await recorded(c, "code_new", args, async () => {
+    let row: { status: string; code: string } | null = null;
+    // a clash with an existing code is astronomically rare; drawing again settles it (as /code_new)
+    for (let attempt = 0; attempt < 5 && row === null; attempt++) {
+      const r = await c.deps.db.call<{ status: string; code: string }>("create_access_code", {
+        p_code: generateCode(),
+        p_days: days,
+        p_max_uses: maxUses,
+        p_valid_days: validDays,
+        p_admin_id: c.admin.id,
+        p_request_id: `app:${requestId}`,
+      });
+      if (r.status !== "taken") row = r;
+    }
+    if (!row) throw new Error("create_access_code: no free code after 5 draws");
+    return {
+      result: row.status === "duplicate"
+        ? `duplicate request, nothing changed (${row.code})`
+        : `created ${row.code}: ${days} days, ${maxUses} uses`,
+      data: { ...row, codes: await c.deps.db.call("admin_codes") },
+    };
+  });
+}
+
+/** /code_off from the Mini App. */
+async function codeOff(c: AdminContext) {
+  const code = codeOf(c.input.code);
+  return await recorded(c, "code_off", { code }, async () => {
+    const r = await c.deps.db.call<{ status: string }>("disable_access_code", {
+      p_code: code,
+      p_admin_id: c.admin.id,
+    });
+    return {
+      result: `${r.status} ${code}`,
+      data: { ...r, codes: await c.deps.db.call("admin_codes") },
+    };
+  });
+}
 
 /** Runs one action, records it in admin_actions (an error too), and delivers what it queued. */
 async function recorded(

@@ -93,7 +93,13 @@ export const ADMIN_SCRIPT = String.raw`
       autoRenew: "auto-renew",
       notAvailable: "Not available on this deployment yet.",
       codesEmpty: "No access codes yet.", broadcastsEmpty: "No broadcasts yet.",
-      codeFields: { days: "days", max_uses: "max uses", uses: "used", valid_until: "valid until", active: "active" },
+      codeFields: { days: "days", max_uses: "uses", uses: "used", valid_until: "valid until", active: "active",
+                    valid_days: "valid for (days)" },
+      codeStates: { active: "active", off: "off", expired: "expired", exhausted: "used up" },
+      codeNew: "Create code", codeOff: "Switch off", badCode: "Days, uses and validity: whole numbers.",
+      confirmCode: "Create a code for {days}, {uses} use(s)?", validFor: "Valid for {days}.",
+      codeCreated: "Code {code} created.", confirmOff: "Switch off {code}? It can no longer be redeemed.",
+      codeIsOff: "{code} is off.",
       bc: { sent: "sent", failed: "failed", blocked: "blocked", left: "left" },
       audience: "audience", checks: "Checks", failedDeliveries: "Failed deliveries",
       noFailed: "No failed deliveries.", failed24h: "{n} in the last 24 hours", webhookError: "last Telegram error: {e} ({date})",
@@ -133,8 +139,13 @@ export const ADMIN_SCRIPT = String.raw`
       autoRenew: "автопродление",
       notAvailable: "В этой установке пока недоступно.",
       codesEmpty: "Кодов доступа пока нет.", broadcastsEmpty: "Рассылок пока не было.",
-      codeFields: { days: "дней", max_uses: "макс. активаций", uses: "использовано", valid_until: "действует до",
-                    active: "активен" },
+      codeFields: { days: "дней", max_uses: "активаций", uses: "использовано", valid_until: "действует до",
+                    active: "активен", valid_days: "действует (дней)" },
+      codeStates: { active: "активен", off: "выключен", expired: "истёк", exhausted: "исчерпан" },
+      codeNew: "Создать код", codeOff: "Выключить", badCode: "Дни, активации и срок: целые числа.",
+      confirmCode: "Создать код на {days}, активаций: {uses}?", validFor: "Действует {days}.",
+      codeCreated: "Код {code} создан.", confirmOff: "Выключить {code}? Его больше нельзя будет активировать.",
+      codeIsOff: "{code} выключен.",
       bc: { sent: "отправлено", failed: "ошибки", blocked: "заблокировали", left: "осталось" },
       audience: "аудитория", checks: "Проверки", failedDeliveries: "Неудачные доставки",
       noFailed: "Неудачных доставок нет.", failed24h: "{n} за последние 24 часа",
@@ -489,28 +500,109 @@ export const ADMIN_SCRIPT = String.raw`
       for (var i = 0; i < names.length; i++) if (o[names[i]] != null) return o[names[i]];
       return null;
     }
+    // One confirmation box per card: the request id is made when the box opens, so a double click on
+    // Confirm (or a retry) is one change.
+    function confirmIn(box, question, req, done) {
+      var rid = newRequestId();
+      var c = el("div", "confirm");
+      c.id = "confirm";
+      var yes = el("button", null, t.confirm);
+      yes.id = "confirm-yes";
+      var no = el("button", "secondary", t.cancel);
+      no.id = "confirm-no";
+      var buttons = el("div", "buttons");
+      buttons.append(yes, no);
+      c.append(el("p", null, question), buttons);
+      box.replaceChildren(c);
+      no.addEventListener("click", function () { box.replaceChildren(); });
+      yes.addEventListener("click", function () {
+        yes.disabled = true; no.disabled = true;
+        if (req.action !== "code_off") req.request_id = rid;
+        state(current + ":saving");
+        api(req).then(function (r) { done(r); state(current + ":ready"); }).catch(function () {
+          yes.disabled = false; no.disabled = false;
+          S.toast(t.actionFailed);
+          state(current + ":ready");
+        });
+      });
+    }
+
     function codes(d) {
+      var wrap = el("div");
       var c = card("admin-codes");
       if (!d.available) { c.appendChild(el("div", "empty", t.notAvailable)); return c; }
-      if (!d.codes.length) { c.appendChild(el("div", "empty", t.codesEmpty)); return c; }
+      // create: days, uses, valid for (days, optional)
+      var form = card("code-form");
+      var row = el("div", "actions");
+      function num(id, value, label, max) {
+        var i = el("input", "days");
+        i.type = "number"; i.min = "1"; i.max = String(max); i.value = value; i.id = id;
+        var l = el("label", "hint");
+        l.append(el("div", null, label), i);
+        row.appendChild(l);
+        return i;
+      }
+      var days = num("code-days", "30", t.codeFields.days, 3650);
+      var uses = num("code-uses", "1", t.codeFields.max_uses, 1000000);
+      var valid = num("code-valid", "", t.codeFields.valid_days, 3650);
+      var create = el("button", null, t.codeNew);
+      create.id = "code-new";
+      create.style.alignSelf = "flex-end";
+      row.appendChild(create);
+      var formConfirm = el("div");
+      form.append(row, formConfirm);
+      function whole(input, max, optional) {
+        if (optional && input.value === "") return null;
+        var n = Number(input.value);
+        return Number.isInteger(n) && n >= 1 && n <= max ? n : NaN;
+      }
+      create.addEventListener("click", function () {
+        var n = whole(days, 3650), u = whole(uses, 1000000), v = whole(valid, 3650, true);
+        if ([n, u, v].some(function (x) { return x !== null && isNaN(x); })) { S.toast(t.badCode); return; }
+        var q = fill(t.confirmCode, { days: t.days(n), uses: u }) + (v ? " " + fill(t.validFor, { days: t.days(v) }) : "");
+        confirmIn(formConfirm, q, { action: "code_new", days: n, max_uses: u, valid_days: v }, function (r) {
+          S.toast(/^duplicate/.test(r.result) ? t.duplicate : fill(t.codeCreated, { code: r.data.code }));
+          body.replaceChildren(codes(r.data.codes));
+        });
+      });
+      wrap.appendChild(form);
+      if (!d.codes.length) c.appendChild(el("div", "empty", t.codesEmpty));
       d.codes.forEach(function (x) {
         var li = el("div", "item");
-        var active = pick(x, ["active", "enabled"]);
-        var off = active === false || pick(x, ["disabled_at", "revoked_at", "off_at"]) != null;
-        var what = el("div", "what", String(pick(x, ["code"]) || "—"));
-        what.appendChild(off ? badge("ended", "off") : badge("live", t.codeFields.active));
+        var code = String(pick(x, ["code"]) || "—");
+        li.dataset.code = code;
+        var st = x.state || (pick(x, ["disabled_at"]) != null ? "off" : "active");
+        li.dataset.state = st;
+        var head = el("div", "head");
+        var what = el("div", "what", code);
+        what.appendChild(badge(st === "active" ? "live" : "ended", t.codeStates[st] || st));
+        head.appendChild(what);
         var parts = [];
-        var days = pick(x, ["days", "duration_days"]);
-        if (days != null) parts.push(t.days(Number(days)));
-        var used = pick(x, ["uses", "used", "redemptions", "redeemed"]);
+        var dd = pick(x, ["days", "duration_days"]);
+        if (dd != null) parts.push(t.days(Number(dd)));
+        var used = pick(x, ["used", "uses", "redemptions"]);
         var max = pick(x, ["max_uses"]);
         if (used != null || max != null) parts.push(t.codeFields.uses + " " + (used != null ? used : "?") + (max != null ? "/" + max : ""));
         var until = pick(x, ["valid_until", "expires_at"]);
         if (until) parts.push(t.codeFields.valid_until + " " + fmtDate(until));
-        li.append(what, el("div", "meta", parts.join(" · ")));
+        var box = el("div");
+        if (st !== "off") {
+          var off = el("button", "danger", t.codeOff);
+          off.dataset.off = code;
+          off.style.flex = "0 0 auto";
+          off.addEventListener("click", function () {
+            confirmIn(box, fill(t.confirmOff, { code: code }), { action: "code_off", code: code }, function (r) {
+              S.toast(fill(t.codeIsOff, { code: code }));
+              body.replaceChildren(codes(r.data.codes));
+            });
+          });
+          head.appendChild(off);
+        }
+        li.append(head, el("div", "meta", parts.join(" · ")), box);
         c.appendChild(li);
       });
-      return c;
+      wrap.appendChild(c);
+      return wrap;
     }
     function broadcasts(d) {
       var c = card("admin-broadcasts");
