@@ -270,14 +270,42 @@ Deno.test({
       );
 
       await t.step(
-        "admin: codes (not available yet), broadcasts, health with the doctor checks",
+        "admin: codes (create, switch off), broadcasts, health with the doctor checks",
         async () => {
           const { page } = await openApp(browser, h, admin, { hash: "#admin" });
           try {
             await adminState(page, "overview:ready");
             await page.click('#admin-tabs button[data-tab="codes"]');
             await adminState(page, "codes:ready");
-            assert.match(await text(page, "#admin-codes"), /Not available on this deployment yet/);
+            assert.match(await text(page, "#admin-codes"), /No access codes yet/);
+            // create: the form, a confirmation, a double click on Confirm is one code
+            await page.$eval("#code-days", (el) => ((el as HTMLInputElement).value = ""));
+            await page.type("#code-days", "10");
+            await page.$eval("#code-uses", (el) => ((el as HTMLInputElement).value = ""));
+            await page.type("#code-uses", "5");
+            await page.click("#code-new");
+            assert.match(await text(page, "#confirm"), /Create a code for 10 days, 5 use\(s\)\?/);
+            await page.click("#confirm-yes", { count: 2 });
+            await page.waitForSelector("#admin-codes .item[data-code]");
+            await adminState(page, "codes:ready");
+            const [row] = await h.sql`select code, days, max_uses, disabled_at from public.access_codes`;
+            assert.equal((await h.sql`select count(*)::int as n from public.access_codes`)[0].n, 1);
+            assert.deepEqual([row.days, row.max_uses, row.disabled_at], [10, 5, null]);
+            assert.match(
+              await text(page, "#admin-codes"),
+              new RegExp(`${row.code}\\s*active[\\s\\S]*10 days · used 0/5`),
+            );
+            // switch off, confirmed
+            await page.click(`button[data-off="${row.code}"]`);
+            await page.click("#admin-codes #confirm-yes");
+            await page.waitForSelector(`#admin-codes .item[data-state="off"]`);
+            const [offRow] = await h
+              .sql`select disabled_at from public.access_codes where code = ${row.code}`;
+            assert.ok(offRow.disabled_at);
+            assert.equal(await page.$(`button[data-off="${row.code}"]`), null);
+            await page.screenshot({
+              path: new URL("../../.local/miniapp-admin-codes.png", import.meta.url).pathname,
+            });
             await page.click('#admin-tabs button[data-tab="broadcasts"]');
             await adminState(page, "broadcasts:ready");
             const counts = await page.$$eval(

@@ -8,8 +8,8 @@
  *   {"panel": "overview"}                       admin_overview()
  *   {"panel": "members", "query": "ann"}        admin_find_members(query)      (id or username prefix)
  *   {"panel": "member", "user_id": 7201}        admin_member(id)               (timeline + payments)
- *   {"panel": "codes"}                          admin_codes()                  ({"available": false} until
- *   {"panel": "broadcasts"}                     admin_broadcast_status()        their tables exist)
+ *   {"panel": "codes"}                          admin_codes()                  ({"available": false} without
+ *   {"panel": "broadcasts"}                     admin_broadcast_status()        their tables)
  *   {"panel": "health"}                         admin_health() + jobs/checks.ts (what npm run doctor checks)
  *   {"action": "grant", "user_id", "days", "request_id"}    grant_access  } recorded in admin_actions,
  *   {"action": "revoke", "user_id", "request_id"}           revoke_access } then the outbox is drained
