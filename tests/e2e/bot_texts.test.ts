@@ -9,6 +9,8 @@ import { type FakeFrom, messageUpdate } from "../support/fake_telegram.ts";
 import { ADMIN_ID, type Harness, lastText, send, withHarness } from "../support/bot_helpers.ts";
 import { DATABASE_URL } from "../support/harness.ts";
 import { replyUpdate } from "../support/relay_helpers.ts";
+import { drainOutbox } from "../../functions/bot/outbox/drain.ts";
+import { depsOf } from "../support/jobs_fixtures.ts";
 
 const en = texts.en;
 const ru = texts.ru;
@@ -240,4 +242,16 @@ Deno.test("texts: the overrides cost at most one query per language while cached
     {},
     { db },
   );
+});
+
+Deno.test("texts: outbox notices use the overrides too (the activation with its invite link, in Russian)", async () => {
+  await withHarness(async (h) => {
+    await h
+      .sql`select public.set_bot_text('activated', 'ru', 'Добро пожаловать! До {until}: {invite_link}', ${ADMIN_ID})`;
+    await h.sql`insert into public.users (telegram_user_id, language_code) values (4242, 'ru')`;
+    await h.sql`select public.grant_access(4242, 7, ${ADMIN_ID}, 'override-outbox')`;
+    await drainOutbox(depsOf(h), 10);
+    const text = lastText(h, 4242);
+    assert.match(text, /^Добро пожаловать! До \d{4}-\d\d-\d\d \d\d:\d\d UTC: https:\/\/t\.me\/\+/);
+  });
 });

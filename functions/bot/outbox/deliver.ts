@@ -14,7 +14,8 @@ import { type Api, GrammyError, HttpError } from "grammy";
 import type { AppDeps } from "../app.ts";
 import { errorMessage } from "../log.ts";
 import { createPersonalInvite } from "../telegram/chat.ts";
-import { type Texts, textsFor } from "../telegram/texts.ts";
+import { createTextStore } from "../telegram/text_store.ts";
+import { langOf, type Texts, textsFor } from "../telegram/texts.ts";
 
 /** One claimed row, as `claim_outbox` (or `claim_broadcast`, kind "copy") returns it. */
 export interface OutboxRow {
@@ -192,28 +193,32 @@ async function step<T>(which: Step, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The paid chats as a delivery sees them: all of them (PAID_CHAT_ID), and which the user may be in now
- * (public.open_chats: with plans that open different chats, each chat has its own timeline).
+ * What a delivery needs besides the row: the paid chats (PAID_CHAT_ID) and which of them the user may
+ * be in now (public.open_chats: with plans that open different chats, each chat has its own timeline),
+ * and the texts in the user's language with the admins' overrides (public.bot_texts).
  */
-export interface PaidChats {
-  all: number[];
+export interface DeliveryContext {
+  chats: number[];
   openFor(userId: number): Promise<number[]>;
+  texts(languageCode: string | null): Promise<Texts>;
 }
 
-/** The configured paid chats, asking the database which are open (only invite and remove rows ask). */
-export function paidChatsOf(deps: Pick<AppDeps, "config" | "db">): PaidChats {
-  const all = deps.config.paidChatIds;
+/** One per drain: only invite and remove rows ask which chats are open; overrides are cached. */
+export function deliveryContextOf(deps: Pick<AppDeps, "config" | "db" | "log">): DeliveryContext {
+  const chats = deps.config.paidChatIds;
+  const store = createTextStore(deps);
   return {
-    all,
+    chats,
     openFor: async (userId) =>
-      ((await deps.db.call<number[] | null>("open_chats", { p_telegram_user_id: userId, p_chats: all })) ??
+      ((await deps.db.call<number[] | null>("open_chats", { p_telegram_user_id: userId, p_chats: chats })) ??
         [])
         .map(Number),
+    texts: async (languageCode) => textsFor(languageCode, await store.overrides(langOf(languageCode))),
   };
 }
 
-async function deliver(api: Api, chats: PaidChats, row: OutboxRow): Promise<Outcome> {
-  const t = textsFor(row.language_code);
+async function deliver(api: Api, ctx: DeliveryContext, row: OutboxRow): Promise<Outcome> {
+  const t = await ctx.texts(row.language_code);
   const user = row.telegram_user_id;
   const send = (text: string) => step("notice", () => api.sendMessage(user, text));
 
@@ -232,11 +237,11 @@ async function deliver(api: Api, chats: PaidChats, row: OutboxRow): Promise<Outc
       if (!row.has_access) return { type: "skipped", note: "no access any more" };
       const text = (link: string | null) => renderOutboxText(t, row.template, row.params, link);
       text(null); // a bad template fails before an invite link is made
-      if (chats.all.length === 0) {
+      if (ctx.chats.length === 0) {
         await send(text(null));
         return { type: "sent", note: "no PAID_CHAT_ID: activation notice without link" };
       }
-      const open = row.has_access ? await chats.openFor(user) : [];
+      const open = row.has_access ? await ctx.openFor(user) : [];
       if (open.length === 0) return { type: "skipped", note: "no paid chat open any more" };
       // one one-use link per chat the user's access opens, all in one message
       const links: Array<{ chat: number; link: string }> = [];
@@ -256,8 +261,8 @@ async function deliver(api: Api, chats: PaidChats, row: OutboxRow): Promise<Outc
     case "remove": {
       // removed from every paid chat the user's access no longer opens; the notice only when no chat is
       // open any more (a tier ended while another goes on is not "your access has ended")
-      const open = row.has_access ? await chats.openFor(user) : [];
-      const closed = chats.all.filter((c) => !open.includes(c));
+      const open = row.has_access ? await ctx.openFor(user) : [];
+      const closed = ctx.chats.filter((c) => !open.includes(c));
       if (row.has_access && closed.length === 0) return { type: "skipped", note: "access restored" };
       const notice = row.has_access ? null : renderOutboxText(t, row.template, row.params);
       for (const chat of closed) {
@@ -308,9 +313,9 @@ async function deliver(api: Api, chats: PaidChats, row: OutboxRow): Promise<Outc
   }
 }
 
-export async function deliverSafely(api: Api, chats: PaidChats, row: OutboxRow): Promise<Outcome> {
+export async function deliverSafely(api: Api, ctx: DeliveryContext, row: OutboxRow): Promise<Outcome> {
   try {
-    return await deliver(api, chats, row);
+    return await deliver(api, ctx, row);
   } catch (err) {
     if (err instanceof StepError) return { type: "fail", ...classifyDeliveryError(err.original, err.step) };
     if (err instanceof OutboxTemplateError) return { type: "fail", error: err.message, permanent: true };

@@ -10,7 +10,7 @@
 import type { Api } from "grammy";
 import type { AppDeps } from "../app.ts";
 import { createBotApi } from "../telegram/api.ts";
-import { deliverSafely, type OutboxRow, type Outcome, paidChatsOf, withTimeout } from "./deliver.ts";
+import { deliverSafely, deliveryContextOf, type OutboxRow, type Outcome, withTimeout } from "./deliver.ts";
 
 /** What a drain did; every claimed row is counted in exactly one of the other fields. */
 export interface OutboxCounts {
@@ -67,7 +67,7 @@ export async function drainOutbox(
   if (max === 0) return counts;
   const o = { ...DRAIN_DEFAULTS, ...opts };
   const api = opts.api ?? withTimeout(createBotApi(deps.config), o.requestTimeoutMs);
-  const chats = paidChatsOf(deps);
+  const chats = deliveryContextOf(deps);
   const started = Date.now();
   // a row is given up (released for a later drain) rather than delivered once its lease is nearly over
   const safeWindowMs = Math.max(5_000, o.leaseSeconds * 1000 - 3 * o.requestTimeoutMs - 5_000);

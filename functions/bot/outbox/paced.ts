@@ -20,7 +20,7 @@
  */
 import type { AppDeps } from "../app.ts";
 import { createBotApi } from "../telegram/api.ts";
-import { deliverSafely, type OutboxRow, paidChatsOf, withTimeout } from "./deliver.ts";
+import { deliverSafely, deliveryContextOf, type OutboxRow, withTimeout } from "./deliver.ts";
 import { DRAIN_DEFAULTS, type DrainOptions, emptyCounts, type OutboxCounts, recordOutcome } from "./drain.ts";
 
 export interface BroadcastCounts extends OutboxCounts {
@@ -74,7 +74,7 @@ export async function drainBroadcasts(
   const counts = emptyBroadcastCounts();
   const o = { ...DRAIN_DEFAULTS, horizonMs: 1000, maxInFlight: 8, ...opts };
   const api = opts.api ?? withTimeout(createBotApi(deps.config), o.requestTimeoutMs);
-  const chats = paidChatsOf(deps);
+  const chats = deliveryContextOf(deps);
   const started = performance.now();
   const remaining = () => o.budgetMs - (performance.now() - started);
   // learnt from answers during this drain; SQL already skipped the matching rows that were pending
