@@ -9,6 +9,7 @@
  * 2. A signed Tribute webhook through the whole handler (verify, parse, one SQL transaction) vs the
  *    health route through the same handler (routing + HTTP overhead only).
  * 3. HMAC verification of a 1 MiB body vs a 1 KiB body (linear in size, as it must be).
+ * 5. The Mini App admin panels on 1,000,000 subscriptions (scripts/bench_admin.ts).
  * 4. Broadcast pace: one broadcast drained by 3 concurrent drains (each in its own Worker with its own
  *    connection, like three edge function instances) through a fake Bot API on loopback; every copyMessage arrival is timed there. Reported: copies, recipients
  *    served twice (must be 0), the most arrivals in any sliding 1 s window (must be ≤ the budget), the
@@ -26,6 +27,7 @@ import { signTributeBody, verifyTributeSignature } from "../functions/bot/tribut
 import type { BroadcastCounts } from "../functions/bot/outbox/paced.ts";
 import { startFakeTelegram } from "../tests/support/fake_telegram.ts";
 import { duplicates, maxPerWindow, setPace } from "../tests/support/pace.ts";
+import { benchAdminPanels } from "./bench_admin.ts";
 
 function flag(name: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${name}`);
@@ -234,6 +236,9 @@ try {
         FULL ? " (run B above measured it)" : " (npm run bench -- --full measures it)"
       }`,
   );
+
+  // ---------------------------------------------------------------- 5. admin panels on 1M subscriptions
+  rows.push(...await benchAdminPanels(sql));
   await sql.end();
 } finally {
   await admin.unsafe(`drop database if exists ${dbName} with (force)`);

@@ -8,6 +8,7 @@
  * by telegram-web-app.js and again here from `themeParams`), with plain fallbacks; without
  * `window.Telegram` (a normal browser) the page says where to open it instead of failing.
  */
+import { ADMIN_SCRIPT, ADMIN_STYLE } from "./admin_page.ts";
 
 const STYLE = `
 :root {
@@ -82,6 +83,7 @@ const SCRIPT = String.raw`
       invoiceFailed: "Could not create the invoice. Please try again.", paid: "Payment received. Updating…",
       kinds: { subscription: "subscription", purchase: "purchase", grant: "grant", code: "access code", bonus: "unused days" },
       providers: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Manual grant" },
+      adminView: "Admin view",
       locale: "en-GB"
     },
     ru: {
@@ -105,6 +107,7 @@ const SCRIPT = String.raw`
       invoiceFailed: "Не удалось создать счёт. Попробуйте ещё раз.", paid: "Оплата получена. Обновляем…",
       kinds: { subscription: "подписка", purchase: "покупка", grant: "выдано вручную", code: "код доступа", bonus: "неиспользованные дни" },
       providers: { tribute: "Tribute", telegram_stars: "Telegram Stars", manual: "Ручная выдача" },
+      adminView: "Админ-панель",
       locale: "ru-RU"
     }
   };
@@ -287,17 +290,46 @@ const SCRIPT = String.raw`
     return card;
   }
 
+  // The admin view (admin_page.ts) is offered only when the data route said so: the init data named one
+  // of the bot's admins. Its own route checks that again on every request.
+  var leaveAdmin = null, adminOpened = false;
+  function openAdmin() {
+    if (!window.MiniAppAdmin) return;
+    adminOpened = true;
+    document.documentElement.dataset.view = "admin";
+    window.MiniAppAdmin.open({
+      lang: lang, locale: t.locale, el: el, fill: fill, fmtDate: fmtDate, toast: toast,
+      endpoint: endpoint, initData: initData,
+      onLeave: function (fn) { leaveAdmin = fn; },
+      back: function () {
+        if (leaveAdmin) leaveAdmin();
+        leaveAdmin = null;
+        document.documentElement.dataset.view = "member";
+        load();
+      }
+    });
+  }
+
   function render(data) {
     if (data.lang && T[data.lang]) { lang = data.lang; t = T[lang]; document.documentElement.lang = lang; }
     document.title = t.title;
     document.getElementById("title").textContent = t.title;
-    show([
+    var nodes = [
       el("h2", null, t.access), accessCard(data.access || {}),
       el("h2", null, t.plans), plansCard(data.plans || []),
       el("h2", null, t.history), timelineCard(data.timeline || []),
       el("h2", null, t.support), supportCard(data.support || "")
-    ]);
+    ];
+    if (data.admin === true) {
+      var adminButton = el("button", "secondary", t.adminView);
+      adminButton.id = "open-admin";
+      adminButton.addEventListener("click", openAdmin);
+      nodes.push(adminButton);
+    }
+    show(nodes);
     document.documentElement.dataset.state = "ready";
+    // "#admin" in the URL opens the admin view directly, once (the way back stays on this page)
+    if (data.admin === true && location.hash === "#admin" && !adminOpened) openAdmin();
   }
 
   function load() {
@@ -330,13 +362,14 @@ export const MINI_APP_HTML = `<!doctype html>
 <meta name="referrer" content="no-referrer">
 <title>Membership</title>
 <script src="${TELEGRAM_WEB_APP_JS}"></script>
-<style>${STYLE}</style>
+<style>${STYLE}${ADMIN_STYLE}</style>
 </head>
 <body>
 <h1 id="title">Membership</h1>
 <main id="app"><div class="hint">…</div></main>
 <div id="toast" role="status"></div>
 <noscript>This page needs JavaScript. Open it from the bot in Telegram.</noscript>
+<script>${ADMIN_SCRIPT}</script>
 <script>${SCRIPT}</script>
 </body>
 </html>

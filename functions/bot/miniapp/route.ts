@@ -11,6 +11,7 @@ import { json, parseJsonBody } from "../http.ts";
 import { createBotApi } from "../telegram/api.ts";
 import { invoiceOf, STARS_CURRENCY, starsPlan } from "../telegram/payments.ts";
 import { langOf, texts } from "../telegram/texts.ts";
+import { handleAdminApp, isAdmin } from "./admin.ts";
 import { validateInitData } from "./initdata.ts";
 
 export { INIT_DATA_HEADER } from "./initdata.ts";
@@ -40,8 +41,8 @@ export interface MemberAppView {
 const PLAN_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
- * `kind` is what the path asked for: the member's data, or the admin view (reserved: 403 for
- * everyone until it exists, but only after the caller proved who they are).
+ * `kind` is what the path asked for: the member's data, or the admin view (admin.ts: 403 for everyone
+ * not in ADMIN_TELEGRAM_IDS, decided before the body is even parsed).
  */
 export async function handleMiniApp(
   deps: AppDeps,
@@ -56,26 +57,22 @@ export async function handleMiniApp(
     return json(401, { error: "unauthorized" });
   }
   const user = verdict.user;
-  if (kind === "admin") return json(403, { error: "forbidden" });
-
-  let input: Record<string, unknown> = {};
-  if (body.byteLength > 0) {
-    const parsed = parseJsonBody(body);
-    if (!parsed.ok) return json(400, { error: "body is not valid JSON" });
-    if (parsed.value !== null) {
-      if (typeof parsed.value !== "object" || Array.isArray(parsed.value)) {
-        return json(400, { error: "body must be a JSON object" });
-      }
-      input = parsed.value as Record<string, unknown>;
-    }
-  }
   const lang = langOf(user.language_code);
+  if (kind === "admin") return handleAdminApp(deps, user, lang, () => readObject(body), requestId);
+
+  const parsed = readObject(body);
+  if (!parsed.ok) return parsed.response;
+  const input = parsed.value;
   const action = input.action ?? "view";
 
   if (action === "view") {
     const view = await deps.db.call<MemberAppView>("member_app_view", { p_telegram_user_id: user.id });
-    // The support text comes from the same strings as /paysupport, in the member's language.
-    return json(200, { lang, ...view, support: texts[lang].paySupport }, { "cache-control": "no-store" });
+    // The support text comes from the same strings as /paysupport, in the member's language. Only an
+    // admin's answer says `admin: true` (the page then offers the admin view); nobody else's mentions it.
+    const admin = isAdmin(deps, user.id) ? { admin: true } : {};
+    return json(200, { lang, ...view, support: texts[lang].paySupport, ...admin }, {
+      "cache-control": "no-store",
+    });
   }
 
   if (action === "invoice") {
@@ -112,6 +109,20 @@ export async function handleMiniApp(
   }
 
   return json(400, { error: 'action: expected "view" or "invoice"' });
+}
+
+/** The body as a JSON object: empty or `null` is `{}`; bad JSON or another shape is a 400. */
+function readObject(
+  body: Uint8Array,
+): { ok: true; value: Record<string, unknown> } | { ok: false; response: Response } {
+  if (body.byteLength === 0) return { ok: true, value: {} };
+  const parsed = parseJsonBody(body);
+  if (!parsed.ok) return { ok: false, response: json(400, { error: "body is not valid JSON" }) };
+  if (parsed.value === null) return { ok: true, value: {} };
+  if (typeof parsed.value !== "object" || Array.isArray(parsed.value)) {
+    return { ok: false, response: json(400, { error: "body must be a JSON object" }) };
+  }
+  return { ok: true, value: parsed.value as Record<string, unknown> };
 }
 
 /** A Bot API outage (network, 5xx, 429) is worth a retry: 503; a refusal is not: 422. */
