@@ -91,7 +91,8 @@ $$;
 
 -- /cancel and /resume, after Telegram confirmed editUserStarSubscription: the member's recurring Stars
 -- subscription to the plan stops (or resumes) renewing; access stays until the paid end either way.
--- Returns {plan_code, charge_id (the latest charge), until, auto_renew}, or {status: 'none'}.
+-- (users.details.stars_canceled is merged, not jsonb_set: jsonb_set cannot create the missing key.)
+-- Returns {status, plan_code, charge_id (the latest charge), until, auto_renew}, or {status: 'none'}.
 create or replace function public.set_stars_subscription_canceled(p_telegram_user_id bigint, p_canceled boolean,
                                                                   p_plan_code text default null)
 returns jsonb language plpgsql set search_path = '' as $$
@@ -108,8 +109,10 @@ begin
     return jsonb_build_object('status', 'none');
   end if;
   update public.users u
-     set details = jsonb_set(coalesce(u.details, '{}'::jsonb), array['stars_canceled', v_latest.plan_code],
-                             to_jsonb(p_canceled)), updated_at = now()
+     set details = u.details || jsonb_build_object('stars_canceled',
+                     coalesce(u.details -> 'stars_canceled', '{}'::jsonb)
+                       || jsonb_build_object(v_latest.plan_code, p_canceled)),
+         updated_at = now()
    where u.telegram_user_id = p_telegram_user_id;
   update public.subscriptions s
      set auto_renew = not p_canceled and s.status in ('active', 'cancelled'),
