@@ -7,24 +7,14 @@
 import assert from "node:assert/strict";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { ADMIN_ID, type Harness, startHarness } from "../support/harness.ts";
-import { initDataFor, type TestWebAppUser } from "../support/miniapp.ts";
+import { CHROMIUM, DARK, exists, initDataFor, LIGHT, type TestWebAppUser } from "../support/miniapp.ts";
 import { ANN, BOB, CAT, seedAdminData, WEBHOOK_ERROR } from "../support/admin_seed.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = exists(CHROMIUM);
 if (!haveChromium) console.warn(`SKIPPED: the admin view browser test needs ${CHROMIUM}`);
 
 const updateDocs = Deno.env.get("UPDATE_SCREENSHOTS") === "1";
 const SHOTS = ["miniapp-admin-overview.png", "miniapp-admin-member.png"];
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function screenshot(page: Page, name: string) {
   const run = new URL(`../../.local/${name}`, import.meta.url).pathname;
@@ -33,30 +23,6 @@ async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: run, fullPage: true });
   if (updateDocs || !exists(docs)) await Deno.copyFile(run, docs);
 }
-
-const LIGHT = {
-  bg_color: "#ffffff",
-  secondary_bg_color: "#f0f0f0",
-  section_bg_color: "#ffffff",
-  text_color: "#000000",
-  hint_color: "#999999",
-  link_color: "#2481cc",
-  button_color: "#2481cc",
-  button_text_color: "#ffffff",
-  accent_text_color: "#2481cc",
-  destructive_text_color: "#e53935",
-};
-const DARK = {
-  ...LIGHT,
-  bg_color: "#212121",
-  secondary_bg_color: "#0f0f0f",
-  section_bg_color: "#212121",
-  text_color: "#ffffff",
-  hint_color: "#aaaaaa",
-  link_color: "#8774e1",
-  button_color: "#8774e1",
-  accent_text_color: "#8774e1",
-};
 
 function installFakeWebApp(initData: string, user: unknown, theme: Record<string, string>, scheme: string) {
   // deno-lint-ignore no-explicit-any

@@ -8,9 +8,8 @@
 import assert from "node:assert/strict";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { ADMIN_ID, type Harness, startHarness } from "../support/harness.ts";
-import { initDataFor, type TestWebAppUser } from "../support/miniapp.ts";
+import { CHROMIUM, DARK, exists, initDataFor, LIGHT, type TestWebAppUser } from "../support/miniapp.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = exists(CHROMIUM);
 if (!haveChromium) {
   console.warn(
@@ -23,41 +22,8 @@ const DOCS_SCREENSHOT = new URL("../../docs/miniapp-member.png", import.meta.url
 const RUN_SCREENSHOT = new URL("../../.local/miniapp-member.png", import.meta.url).pathname;
 const updateDocsScreenshot = Deno.env.get("UPDATE_SCREENSHOTS") === "1" || !exists(DOCS_SCREENSHOT);
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 const TRIBUTE_LINK = "https://t.me/tribute/app?startapp=sAbC1";
 const DAY = 86400_000;
-
-/** Telegram's default light theme (as a desktop client sends it). */
-const LIGHT = {
-  bg_color: "#ffffff",
-  secondary_bg_color: "#f0f0f0",
-  section_bg_color: "#ffffff",
-  text_color: "#000000",
-  hint_color: "#999999",
-  link_color: "#2481cc",
-  button_color: "#2481cc",
-  button_text_color: "#ffffff",
-  accent_text_color: "#2481cc",
-  destructive_text_color: "#e53935",
-};
-const DARK = {
-  ...LIGHT,
-  bg_color: "#212121",
-  secondary_bg_color: "#0f0f0f",
-  section_bg_color: "#212121",
-  text_color: "#ffffff",
-  hint_color: "#aaaaaa",
-  link_color: "#8774e1",
-  button_color: "#8774e1",
-  accent_text_color: "#8774e1",
-};
 
 type FakeCall = [string, ...unknown[]];
 

@@ -22,3 +22,42 @@ export function initDataFor(
     ...opts.extra,
   }, opts.token ?? BOT_TOKEN);
 }
+
+// ---- shared by the two browser tests (member page, admin view)
+
+/** Debian's chromium, which scripts/test.sh installs as root when it is missing. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Telegram's default light theme (as a desktop client sends it). */
+export const LIGHT = {
+  bg_color: "#ffffff",
+  secondary_bg_color: "#f0f0f0",
+  section_bg_color: "#ffffff",
+  text_color: "#000000",
+  hint_color: "#999999",
+  link_color: "#2481cc",
+  button_color: "#2481cc",
+  button_text_color: "#ffffff",
+  accent_text_color: "#2481cc",
+  destructive_text_color: "#e53935",
+};
+export const DARK = {
+  ...LIGHT,
+  bg_color: "#212121",
+  secondary_bg_color: "#0f0f0f",
+  section_bg_color: "#212121",
+  text_color: "#ffffff",
+  hint_color: "#aaaaaa",
+  link_color: "#8774e1",
+  button_color: "#8774e1",
+  accent_text_color: "#8774e1",
+};
