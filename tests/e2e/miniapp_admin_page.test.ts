@@ -5,9 +5,17 @@
 // Screenshots: .local/miniapp-admin-*.png on every run; docs/ (shown in the README) when missing or
 // with UPDATE_SCREENSHOTS=1.
 import assert from "node:assert/strict";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { ADMIN_ID, type Harness, startHarness } from "../support/harness.ts";
-import { CHROMIUM, DARK, exists, initDataFor, LIGHT, type TestWebAppUser } from "../support/miniapp.ts";
+import {
+  CHROMIUM,
+  DARK,
+  exists,
+  initDataFor,
+  launchChromium,
+  LIGHT,
+  type TestWebAppUser,
+} from "../support/miniapp.ts";
 import { ANN, BOB, CAT, seedAdminData, WEBHOOK_ERROR } from "../support/admin_seed.ts";
 
 const haveChromium = exists(CHROMIUM);
@@ -89,21 +97,8 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const h = await startHarness();
-    const profile = await Deno.makeTempDir({ prefix: "miniapp-admin-chromium-" });
-    const browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-      ],
-    });
+    const chromium = await launchChromium("miniapp-admin-chromium-");
+    const browser = chromium.browser;
     try {
       await seedAdminData(h);
       const admin = { id: ADMIN_ID, first_name: "Admin", language_code: "en" };
@@ -329,9 +324,8 @@ Deno.test({
         }
       });
     } finally {
-      await browser.close();
+      await chromium.close();
       await h.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
   },
 });

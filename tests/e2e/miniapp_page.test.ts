@@ -6,9 +6,17 @@
 // docs/miniapp-member.png (the one README shows) when that is missing or UPDATE_SCREENSHOTS=1, so a
 // plain test run does not rewrite a committed file whose dates change every day.
 import assert from "node:assert/strict";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 import { ADMIN_ID, type Harness, startHarness } from "../support/harness.ts";
-import { CHROMIUM, DARK, exists, initDataFor, LIGHT, type TestWebAppUser } from "../support/miniapp.ts";
+import {
+  CHROMIUM,
+  DARK,
+  exists,
+  initDataFor,
+  launchChromium,
+  LIGHT,
+  type TestWebAppUser,
+} from "../support/miniapp.ts";
 
 const haveChromium = exists(CHROMIUM);
 if (!haveChromium) {
@@ -120,21 +128,8 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const h = await startHarness();
-    const profile = await Deno.makeTempDir({ prefix: "miniapp-chromium-" });
-    const browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-      ],
-    });
+    const chromium = await launchChromium("miniapp-chromium-");
+    const browser = chromium.browser;
     try {
       const now = Date.now();
       // Member 7201: a Tribute subscription (auto-renewing), a refunded Stars payment, and a manual
@@ -279,9 +274,8 @@ Deno.test({
         }
       });
     } finally {
-      await browser.close();
+      await chromium.close();
       await h.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
   },
 });

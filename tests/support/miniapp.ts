@@ -1,5 +1,6 @@
 /** Mini App test helpers: init data signed the way Telegram signs it, for the test bot (or another). */
 import { signInitData } from "../../functions/bot/miniapp/initdata.ts";
+import puppeteer, { type Browser } from "puppeteer-core";
 import { BOT_TOKEN } from "./harness.ts";
 
 export interface TestWebAppUser {
@@ -61,3 +62,32 @@ export const DARK = {
   button_color: "#8774e1",
   accent_text_color: "#8774e1",
 };
+
+/**
+ * Headless Chromium as the machine's probe runs it (no sandbox as root, no background networking: the
+ * closed network refuses those connections) with a fresh profile; `close` also removes the profile.
+ */
+export async function launchChromium(prefix: string): Promise<{ browser: Browser; close(): Promise<void> }> {
+  const profile = await Deno.makeTempDir({ prefix });
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      `--user-data-dir=${profile}`,
+    ],
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    },
+  };
+}
