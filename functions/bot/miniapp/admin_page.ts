@@ -405,32 +405,10 @@ export const ADMIN_SCRIPT = String.raw`
       box.append(row, confirmBox);
 
       function ask(question, req) {
-        var rid = newRequestId();
-        var c = el("div", "confirm");
-        c.id = "confirm";
-        var yes = el("button", null, t.confirm);
-        yes.id = "confirm-yes";
-        var no = el("button", "secondary", t.cancel);
-        no.id = "confirm-no";
-        var buttons = el("div", "buttons");
-        buttons.append(yes, no);
-        c.append(el("p", null, question), buttons);
-        confirmBox.replaceChildren(c);
-        no.addEventListener("click", function () { confirmBox.replaceChildren(); });
-        yes.addEventListener("click", function () {
-          yes.disabled = true; no.disabled = true;
-          req.request_id = rid;
-          state("member:saving");
-          api(req).then(function (r) {
-            S.toast(/^duplicate/.test(r.result) ? t.duplicate : req.action === "grant" ? t.granted : t.revoked);
-            body.replaceChildren(member(r.data.member, id));
-            state("member:ready");
-          }).catch(function () {
-            yes.disabled = false; no.disabled = false;
-            S.toast(t.actionFailed);
-            state("member:ready");
-          });
-        });
+        confirmIn(confirmBox, question, req, function (r) {
+          S.toast(/^duplicate/.test(r.result) ? t.duplicate : req.action === "grant" ? t.granted : t.revoked);
+          body.replaceChildren(member(r.data.member, id));
+        }, "member");
       }
       grant.addEventListener("click", function () {
         var n = Number(days.value);
@@ -501,8 +479,9 @@ export const ADMIN_SCRIPT = String.raw`
       return null;
     }
     // One confirmation box per card: the request id is made when the box opens, so a double click on
-    // Confirm (or a retry) is one change.
-    function confirmIn(box, question, req, done) {
+    // Confirm (or a retry) is one change. view names the state the page reports (default: the tab).
+    function confirmIn(box, question, req, done, view) {
+      var at = view || current;
       var rid = newRequestId();
       var c = el("div", "confirm");
       c.id = "confirm";
@@ -518,11 +497,11 @@ export const ADMIN_SCRIPT = String.raw`
       yes.addEventListener("click", function () {
         yes.disabled = true; no.disabled = true;
         if (req.action !== "code_off") req.request_id = rid;
-        state(current + ":saving");
-        api(req).then(function (r) { done(r); state(current + ":ready"); }).catch(function () {
+        state(at + ":saving");
+        api(req).then(function (r) { done(r); state(at + ":ready"); }).catch(function () {
           yes.disabled = false; no.disabled = false;
           S.toast(t.actionFailed);
-          state(current + ":ready");
+          state(at + ":ready");
         });
       });
     }
