@@ -13,8 +13,11 @@ end $$;
 -- (subscription, purchase item, refund adjustment, payment), the recomputed timeline and the outbox
 -- rows it implies, or nothing at all.
 -- Returns {status: processed|duplicate|ignored, event_id, telegram_user_id, access_until, has_access, ...}.
+-- An event accepted earlier (the inbox, 20261126000015_tribute_inbox.sql) keeps the id and receipt time
+-- its acknowledgement gave it: p_event_id, p_received_at.
 create or replace function public.apply_tribute_event(
-  p_name text, p_created_at text, p_payload jsonb, p_envelope jsonb, p_received_name text default null)
+  p_name text, p_created_at text, p_payload jsonb, p_envelope jsonb, p_received_name text default null,
+  p_event_id bigint default null, p_received_at timestamptz default null)
 returns jsonb language plpgsql set search_path = '' as $$
 declare
   v_key text := public._tribute_dedupe_key(coalesce(p_received_name, p_name), p_created_at, p_payload);
@@ -54,9 +57,12 @@ begin
   end if;
   perform set_config('app.queued', 'off', true);
 
-  insert into public.webhook_events (source, name, dedupe_key, status, subject, telegram_user_id, event_created_at, payload)
-  values ('tribute', p_name, v_key, case when v_kind = 'ignored' then 'ignored' else 'processed' end,
-          v_subject, v_user, v_created, p_envelope)
+  insert into public.webhook_events (id, source, name, dedupe_key, status, subject, telegram_user_id,
+                                     event_created_at, payload, received_at)
+  overriding system value
+  values (coalesce(p_event_id, nextval('public.webhook_events_id_seq')), 'tribute', p_name, v_key,
+          case when v_kind = 'ignored' then 'ignored' else 'processed' end,
+          v_subject, v_user, v_created, p_envelope, coalesce(p_received_at, now()))
   on conflict (dedupe_key) do nothing
   returning id into v_event_id;
   if v_event_id is null then
@@ -156,6 +162,20 @@ begin
                             -- the event queued outbox rows: worth starting a delivery
                             'queued', coalesce(current_setting('app.queued', true), '') = 'on')
          || v_result;
+end $$;
+
+-- The door's entry: one verified, validated delivery as the raw body text, applied now. The payload is
+-- read from the body here, exactly as accept_tribute_event (the inbox) reads it, so the dedupe key of a
+-- delivery is the same whichever way it came in. p_name is the canonical event name (refund spellings
+-- collapse to digital_product_refund); the received one is the body's.
+create or replace function public.apply_tribute_delivery(p_name text, p_body text)
+returns jsonb language plpgsql set search_path = '' as $$
+declare
+  v_envelope jsonb := p_body::jsonb;
+begin
+  return public.apply_tribute_event(p_name => p_name, p_created_at => v_envelope ->> 'created_at',
+                                    p_payload => v_envelope -> 'payload', p_envelope => v_envelope,
+                                    p_received_name => v_envelope ->> 'name');
 end $$;
 
 -- A delivery that could not be applied (bad payload, or a Telegram update that fails the same way every

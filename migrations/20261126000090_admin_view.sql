@@ -30,34 +30,62 @@ create index if not exists payments_renewed_idx on public.payments (paid_at) inc
 
 -- Revenue per month and currency, kept up to date by a trigger on payments, so the overview reads a few
 -- dozen rows instead of aggregating every payment of a year (hundreds of thousands at a million
--- subscriptions). Additive deltas into one of 8 shards per (month, currency), chosen by backend, so
--- concurrent payments do not queue on one row. Exact: an insert adds, a refund moves the amount from
--- "amount" to "refunded", a delete subtracts, a truncate of payments empties it.
--- tests/sql/admin_view.test.ts holds it equal to the aggregate of payments.
+-- subscriptions). Exact: an insert adds, a refund moves the amount from "amount" to "refunded", a delete
+-- subtracts, a truncate of payments empties it. tests/sql/admin_view.test.ts holds it equal to the
+-- aggregate of payments.
+-- Each change is a new delta row (shard > 0, from a sequence): an INSERT that never conflicts, never
+-- waits for another payment's transaction, and costs the same in a batch of a hundred events as alone
+-- (updating one sum row a hundred times in one transaction leaves a chain of versions every later
+-- update must walk). compact_payment_month_totals (pg_cron, every minute) folds the deltas into one row
+-- per month and currency (shard 0); readers sum whatever rows there are.
 create table if not exists public.payment_month_totals (
   month    date not null,              -- first day of the month (UTC) of paid_at
   currency text not null,              -- upper-cased code as received (Tribute sends "eur")
-  shard    smallint not null,
+  shard    bigint not null,            -- 0: the folded sum; otherwise one delta
   amount   bigint not null default 0,  -- paid and kept, minor units
   refunded bigint not null default 0,  -- paid and refunded since, minor units
   payments bigint not null default 0,
   primary key (month, currency, shard)
 );
+create sequence if not exists public.payment_month_delta_seq;
 alter table public.payment_month_totals enable row level security;
 comment on table public.payment_month_totals is
-  'Revenue per month and currency (sharded sums of payments), maintained by a trigger on payments.';
+  'Revenue per month and currency: one folded row (shard 0) plus recent deltas, maintained by a trigger on payments.';
 
 create or replace function public._payment_month_add(p_at timestamptz, p_currency text, p_status text,
                                                      p_amount bigint, p_sign int)
-returns void language sql set search_path = '' as $$
-  insert into public.payment_month_totals as t (month, currency, shard, amount, refunded, payments)
-  values (date_trunc('month', p_at at time zone 'UTC')::date, upper(p_currency), pg_backend_pid() % 8,
+returns void language plpgsql set search_path = '' as $$
+begin
+  insert into public.payment_month_totals (month, currency, shard, amount, refunded, payments)
+  values (date_trunc('month', p_at at time zone 'UTC')::date, upper(p_currency), nextval('public.payment_month_delta_seq'),
           case when p_status = 'paid' then p_sign * p_amount else 0 end,
-          case when p_status = 'refunded' then p_sign * p_amount else 0 end, p_sign)
-  on conflict (month, currency, shard) do update
-    set amount = t.amount + excluded.amount, refunded = t.refunded + excluded.refunded,
-        payments = t.payments + excluded.payments
-$$;
+          case when p_status = 'refunded' then p_sign * p_amount else 0 end, p_sign);
+end $$;
+
+-- Folds the deltas into the month's row (shard 0). Safe to run concurrently and repeatedly: a delta is
+-- deleted by exactly one run, and the fold is one upsert per month and currency.
+create or replace function public.compact_payment_month_totals()
+returns integer language plpgsql set search_path = '' as $$
+declare
+  v_folded int;
+begin
+  with d as (
+    delete from public.payment_month_totals t where t.shard <> 0
+    returning t.month, t.currency, t.amount, t.refunded, t.payments
+  ), s as (
+    select d.month, d.currency, sum(d.amount)::bigint as amount, sum(d.refunded)::bigint as refunded,
+           sum(d.payments)::bigint as payments, count(*) as n
+    from d group by d.month, d.currency
+  ), up as (
+    insert into public.payment_month_totals as t (month, currency, shard, amount, refunded, payments)
+    select s.month, s.currency, 0, s.amount, s.refunded, s.payments from s
+    on conflict (month, currency, shard) do update
+      set amount = t.amount + excluded.amount, refunded = t.refunded + excluded.refunded,
+          payments = t.payments + excluded.payments
+  )
+  select coalesce(sum(s.n), 0) into v_folded from s;
+  return v_folded;
+end $$;
 
 create or replace function public._payments_month_totals()
 returns trigger language plpgsql set search_path = '' as $$
@@ -214,7 +242,8 @@ returns jsonb language sql stable set search_path = '' as $$
 $$;
 
 -- The database side of `npm run doctor` for the Health panel (the Telegram and Tribute checks run in the
--- function, functions/bot/jobs/checks.ts): the pg_cron job, the outbox backlog, failed deliveries.
+-- function, functions/bot/jobs/checks.ts): the pg_cron job, the outbox backlog, the Tribute inbox,
+-- failed deliveries.
 -- SECURITY DEFINER only to read cron.job, which service_role cannot; it reads nothing else of cron.
 -- (plpgsql, not sql: a database without pg_cron, like the bench's scratch one, can still create it)
 create or replace function public._admin_cron_job()
@@ -236,6 +265,7 @@ returns jsonb language sql stable set search_path = '' as $$
                                          'due', count(*) filter (where o.next_attempt_at <= now()),
                                          'oldest_due_at', min(o.next_attempt_at) filter (where o.next_attempt_at <= now()))
                from public.outbox o where o.status in ('pending', 'sending')),
+    'inbox', public.tribute_inbox_backlog(),
     'failed_24h', (select count(*) from public.webhook_events w
                    where w.status = 'failed' and w.received_at > now() - interval '24 hours'),
     'failed', coalesce((
@@ -315,3 +345,11 @@ revoke all on function public.admin_overview(), public.admin_find_members(text, 
 grant execute on function public.admin_overview(), public.admin_find_members(text, int), public.admin_member(bigint),
   public._admin_cron_job(), public.admin_health(), public.admin_codes(), public.admin_broadcast_status()
   to service_role;
+
+-- the deltas are folded every minute where pg_cron runs (readers are exact either way)
+do $$
+begin
+  if to_regnamespace('cron') is not null then
+    perform cron.schedule('compact-revenue-totals', '* * * * *', 'select public.compact_payment_month_totals()');
+  end if;
+end $$;

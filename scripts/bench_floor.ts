@@ -9,7 +9,7 @@ import postgres from "postgres";
 
 const url = Deno.env.get("DATABASE_URL")!;
 const port = Number(Deno.env.get("FLOOR_PORT") ?? 54490);
-const sql = postgres(url, { max: Number(Deno.env.get("DB_POOL_MAX") ?? 20), onnotice: () => {} });
+const sql = postgres(url, { max: Number(Deno.env.get("DB_POOL_MAX") ?? 4), onnotice: () => {} });
 await sql`create table if not exists public.bench_floor (id bigint generated always as identity primary key,
           payload jsonb not null, received_at timestamptz not null default now())`;
 

@@ -23,6 +23,7 @@ import postgres from "postgres";
 import { type Config, ConfigError, LOCAL_DATABASE_URL, parseConfig } from "../functions/bot/config.ts";
 import { type CheckResult, checkTelegramWebhook, checkTributeApi } from "../functions/bot/jobs/checks.ts";
 import { redactUrlPasswords } from "../functions/bot/log.ts";
+import { type InboxBacklog, inboxHealth } from "../functions/bot/tribute/inbox.ts";
 import { argValue, loadEnv } from "./env.ts";
 import {
   isLocalSetup,
@@ -112,6 +113,16 @@ export async function databaseChecks(url: string): Promise<Row[]> {
       rows.push({ name: "cron job", ok: false, detail: "pg_cron is not installed in this database" });
     }
 
+    try {
+      const [{ b }] = await sql<{ b: InboxBacklog }[]>`select public.tribute_inbox_backlog() as b`;
+      rows.push(inboxHealth(b));
+    } catch {
+      rows.push({
+        name: "tribute inbox",
+        ok: false,
+        detail: "not checked: tribute_inbox_backlog() is missing (migrations)",
+      });
+    }
     rows.push(await failedDeliveries(sql));
     return rows;
   } finally {

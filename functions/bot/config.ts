@@ -4,6 +4,13 @@ import { z } from "zod";
  * The environment, parsed once (CONTRACT section 3). A missing or malformed variable fails at start
  * with one line per variable, naming it; values are never echoed (they may be secrets).
  */
+/**
+ * Postgres connections per instance for requests (DATABASE_URL transport; background work has 2 more).
+ * Few on purpose: a call is a short transaction, a small machine runs a handful of backends at once
+ * best, and postgres.js pipelines what arrives while all are busy instead of opening more.
+ */
+export const DEFAULT_DB_POOL_MAX = 4;
+
 const idList = z.string().trim().transform((value, ctx) => {
   if (value === "") return [] as number[];
   const ids = value.split(",").map((part) => part.trim()).filter(Boolean).map(Number);
@@ -51,7 +58,7 @@ export const configSchema = z.object({
   OUTBOX_BATCH: z.coerce.number().int().min(1).max(500).default(50),
   // postgres.js connections per instance (DATABASE_URL transport): sized to the concurrency one
   // instance serves, so requests do not queue for a connection (bench: 16 and 64 concurrent)
-  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(DEFAULT_DB_POOL_MAX),
 });
 
 type Parsed = z.infer<typeof configSchema>;

@@ -1,6 +1,6 @@
 import type { AppDeps } from "./app.ts";
 import { DbUnavailableError } from "./db/port.ts";
-import { BodyTooLargeError, json, parseJsonBody, readBodyLimited, safeEqual } from "./http.ts";
+import { BodyTooLargeError, json, logFieldsOf, parseJsonBody, readBodyLimited, safeEqual } from "./http.ts";
 import { errorMessage } from "./log.ts";
 import { handleTributeWebhook } from "./tribute/webhook.ts";
 import { INIT_DATA_HEADER } from "./miniapp/initdata.ts";
@@ -83,6 +83,7 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
       method: request.method,
       status: response.status,
       ms: Math.round(performance.now() - started),
+      ...logFieldsOf(response),
     });
     return response;
   };

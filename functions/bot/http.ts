@@ -1,4 +1,5 @@
 /** Small Web-platform helpers shared by the routes. */
+import type { LogFields } from "./log.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -11,6 +12,9 @@ export async function readBodyLimited(request: Request, limit = MAX_BODY_BYTES):
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError();
   if (!request.body) return new Uint8Array();
+  // A declared length is enforced by the HTTP server (a body cannot run past it), so the whole body is
+  // read in one go; without one (chunked), it is read chunk by chunk and cut off at the limit.
+  if (Number.isFinite(declared)) return new Uint8Array(await request.arrayBuffer());
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -42,9 +46,25 @@ export type JsonParse = { ok: true; value: unknown } | { ok: false; error: strin
 export const MAX_JSON_DEPTH = 64;
 
 export function parseJsonBody(body: Uint8Array): JsonParse {
+  const text = decodeUtf8(body);
+  return text === null ? { ok: false, error: "body is not valid JSON" } : parseJsonText(text);
+}
+
+/** The body as text, or null when it is not valid UTF-8 (and so not JSON either). */
+export function decodeUtf8(body: Uint8Array): string | null {
+  try {
+    return utf8.decode(body);
+  } catch {
+    return null;
+  }
+}
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** parseJsonBody for a body already decoded (decodeUtf8). */
+export function parseJsonText(text: string): JsonParse {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    value = JSON.parse(text);
   } catch {
     return { ok: false, error: "body is not valid JSON" };
   }
@@ -69,6 +89,20 @@ export function jsonDepth(value: unknown, limit = Infinity): number {
     }
   }
   return max;
+}
+
+/**
+ * What a route wants said in its request's log line (an event id, an outcome): each request is logged
+ * once, by the handler, with these fields added. One line per request rather than one per step keeps
+ * the log readable and its cost per request low (a line is a synchronous write).
+ */
+const logFields = new WeakMap<Response, LogFields>();
+export function withLogFields(response: Response, fields: LogFields): Response {
+  logFields.set(response, fields);
+  return response;
+}
+export function logFieldsOf(response: Response): LogFields | undefined {
+  return logFields.get(response);
 }
 
 export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {

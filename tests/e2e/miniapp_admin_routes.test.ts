@@ -209,6 +209,7 @@ Deno.test("mini app admin routes: 403 for members, every panel for admins, grant
         "tribute api",
         "cron job",
         "outbox backlog",
+        "tribute inbox",
       ]);
       assert.equal(byName["telegram webhook"].ok, false, "an error 10 minutes ago fails the check");
       assert.match(byName["telegram webhook"].detail, /502 Bad Gateway/);
@@ -217,6 +218,16 @@ Deno.test("mini app admin routes: 403 for members, every panel for admins, grant
       assert.equal(byName["tribute api"].ok, true, byName["tribute api"].detail);
       assert.equal(byName["cron job"].ok, true, byName["cron job"].detail);
       assert.equal(byName["outbox backlog"].ok, true);
+      assert.equal(byName["tribute inbox"].ok, true);
+      assert.match(byName["tribute inbox"].detail, /^empty/);
+      // a delivery acknowledged 10 minutes ago and still waiting: nothing is applying the inbox
+      await h.sql`insert into public.tribute_inbox (dedupe_key, name, envelope, received_at)
+                  values ('health-test', 'new_subscription', '{}', now() - interval '10 minutes')`;
+      const stuck = (await post(asAdmin, { panel: "health" })).body.data.checks
+        .find((c: { name: string }) => c.name === "tribute inbox");
+      await h.sql`delete from public.tribute_inbox where dedupe_key = 'health-test'`;
+      assert.equal(stuck.ok, false);
+      assert.match(stuck.detail, /1 acknowledged, not applied yet/);
       assert.equal(d.failed_24h, 1);
       assert.equal(d.failed[0].source, "tribute");
       assert.equal(d.failed[0].name, "new_subscription");

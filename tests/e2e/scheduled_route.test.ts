@@ -58,6 +58,7 @@ Deno.test(
       const body = await res.json();
       assert.deepEqual(body, {
         ok: true,
+        inbox: { claimed: 0, applied: 0, duplicates: 0, failed: 0, deferred: 0, queued: false },
         expired: 1,
         reminders: 1,
         outbox: { claimed: 2, sent: 2, skipped: 0, retried: 0, failed: 0, blocked: 0 },
@@ -84,6 +85,7 @@ Deno.test(
       const again = await (await h.postCron()).json();
       assert.deepEqual(again, {
         ok: true,
+        inbox: { claimed: 0, applied: 0, duplicates: 0, failed: 0, deferred: 0, queued: false },
         expired: 0,
         reminders: 0,
         outbox: { claimed: 0, sent: 0, skipped: 0, retried: 0, failed: 0, blocked: 0 },

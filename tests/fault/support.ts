@@ -45,6 +45,7 @@ export const TABLES = [
   "subscriptions",
   "payments",
   "webhook_events",
+  "tribute_inbox",
   "outbox",
   "admin_actions",
   "plans",

@@ -29,7 +29,7 @@ export function adminSql() {
 
 /** Empties every data table (plans are re-seeded to the example set). */
 export async function resetDb(sql: postgres.Sql) {
-  await sql`truncate public.outbox, public.payments, public.webhook_events, public.subscriptions, public.users,
+  await sql`truncate public.outbox, public.payments, public.webhook_events, public.tribute_inbox, public.subscriptions, public.users,
                      public.admin_actions, public.plans, public.access_adjustments, public.user_access,
                      public.bot_texts, public.support_threads, public.support_messages, public.broadcasts,
                      public.broadcast_pace,

@@ -10,6 +10,10 @@
 /** The SQL functions the edge function may call (all live in schema `public`). */
 export type RpcName =
   | "apply_tribute_event"
+  | "accept_tribute_events"
+  | "apply_tribute_delivery"
+  | "apply_tribute_inbox"
+  | "tribute_inbox_backlog"
   | "record_failed_event"
   | "upsert_user"
   | "user_summary"
@@ -66,6 +70,17 @@ export interface Db {
   /** Calls `public.<fn>(<name> => <value>, ...)` and returns its result (jsonb/scalar as JSON). */
   call<T = unknown>(fn: RpcName, args?: Record<string, unknown>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Where work that runs after the answer (applying the Tribute inbox, delivering the outbox) makes its
+   * calls: its own connections on the postgres.js transport, so a batch of tens of milliseconds never
+   * holds up a request's call queued behind it. Absent: the same Db.
+   */
+  background?: Db;
+}
+
+/** The Db for background work (see Db.background). */
+export function backgroundDb(db: Db): Db {
+  return db.background ?? db;
 }
 
 /**

@@ -7,7 +7,25 @@ import { CALL_TIMEOUT_MS, type Db, DbQueryError, DbUnavailableError, type RpcNam
  */
 export function createPostgresDb(
   url: string,
-  opts: { max?: number; connectTimeoutSeconds?: number; callTimeoutMs?: number } = {},
+  opts: { max?: number; backgroundMax?: number; connectTimeoutSeconds?: number; callTimeoutMs?: number } = {},
+): Db {
+  const db = createPool(url, opts);
+  if (opts.backgroundMax === 0) return db;
+  // background work gets its own (small) pool, opened on its first call
+  let background: Db | undefined;
+  const bg = () => background ??= createPool(url, { ...opts, max: opts.backgroundMax ?? 2 });
+  return {
+    call: db.call,
+    background: { call: (fn, args) => bg().call(fn, args), close: async () => await background?.close() },
+    async close() {
+      await Promise.all([db.close(), background?.close()]);
+    },
+  };
+}
+
+function createPool(
+  url: string,
+  opts: { max?: number; connectTimeoutSeconds?: number; callTimeoutMs?: number },
 ): Db {
   const callTimeoutMs = opts.callTimeoutMs ?? CALL_TIMEOUT_MS;
   const sql = postgres(url, {

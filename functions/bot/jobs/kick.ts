@@ -2,6 +2,7 @@
 // the Tribute door does not load grammY (the outbox's Bot API client) before its first drain: grammY is
 // the largest part of a cold start.
 import type { AppDeps } from "../app.ts";
+import { backgroundDb } from "../db/port.ts";
 
 /**
  * Starts delivering the outbox after a request queued rows in it, coalesced: at most one such drain
@@ -22,13 +23,14 @@ export function kickOutboxDrain(
   }
   const s = state;
   s.running = true;
+  const bg = { ...deps, db: backgroundDb(deps.db) };
   deps.background((async () => {
     try {
       let full = false;
       do {
         s.again = false;
         const { drainOutbox } = await import("../outbox/drain.ts");
-        const counts = await drainOutbox(deps, chunk);
+        const counts = await drainOutbox(bg, chunk);
         full = counts.claimed >= chunk;
       } while (s.again || full);
     } finally {

@@ -1,12 +1,14 @@
 /**
  * The scheduled work behind the X-Cron-Secret route, called every minute (pg_cron + pg_net in
- * production, scripts/local_cron.ts locally): end what is past due, queue reminders, drain the outbox,
- * then send broadcast copies at the shared pace.
+ * production, scripts/local_cron.ts locally): apply the Tribute deliveries still in the inbox (an
+ * instance that acknowledged them died before applying), end what is past due, queue reminders, drain
+ * the outbox, then send broadcast copies at the shared pace.
  * Each step is one SQL call (expiry and reminders are idempotent and safe to run concurrently).
  */
 import type { AppDeps } from "../app.ts";
 import { DbUnavailableError } from "../db/port.ts";
 import { errorMessage } from "../log.ts";
+import { applyTributeInbox, emptyInboxCounts, type InboxCounts } from "../tribute/inbox.ts";
 import { type DrainOptions, drainOutbox, emptyCounts, type OutboxCounts } from "../outbox/drain.ts";
 import {
   type BroadcastCounts,
@@ -23,6 +25,8 @@ import {
 export const RUN_BUDGET_MS = 50_000;
 
 export interface ScheduledReport {
+  /** Tribute deliveries acknowledged earlier and applied by this run */
+  inbox: InboxCounts;
   /** subscriptions ended by expire_subscriptions */
   expired: number;
   /** reminder rows queued by queue_reminders */
@@ -35,7 +39,7 @@ export interface ScheduledReport {
 }
 
 /**
- * Runs the four steps in order (notices before broadcast copies, so they never wait behind one). An unreachable database aborts the run (the route answers 503 and the
+ * Runs the five steps in order (notices before broadcast copies, so they never wait behind one). An unreachable database aborts the run (the route answers 503 and the
  * next minute tries again); any other failure of one step is reported and the next steps still run,
  * so a bug in one cannot stop notifications.
  */
@@ -57,6 +61,12 @@ export async function runScheduled(
     }
   }
 
+  // first: an acknowledged payment grants access before anything else of the run looks at access
+  const inbox = await attempt(
+    "inbox",
+    emptyInboxCounts(),
+    () => applyTributeInbox(deps, { budgetMs: 20_000 }),
+  );
   const expired = await attempt("expire", 0, async () => Number(await deps.db.call("expire_subscriptions")));
   const reminders = await attempt(
     "reminders",
@@ -75,9 +85,11 @@ export async function runScheduled(
     () => drainBroadcasts(deps, { budgetMs: RUN_BUDGET_MS - (Date.now() - started), ...opts.broadcasts }),
   );
 
-  const report: ScheduledReport = { expired, reminders, outbox, broadcasts };
+  const report: ScheduledReport = { inbox, expired, reminders, outbox, broadcasts };
   if (errors.length) report.errors = errors;
   deps.log.info("scheduled run", {
+    inbox_applied: inbox.applied,
+    inbox_failed: inbox.failed,
     expired,
     reminders,
     ...prefixed("outbox", outbox),

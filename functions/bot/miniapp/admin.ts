@@ -25,6 +25,7 @@ import type { RpcName } from "../db/port.ts";
 import { json } from "../http.ts";
 import { checkTelegramWebhook, checkTributeApi } from "../jobs/checks.ts";
 import { drainOutbox } from "../outbox/drain.ts";
+import { type InboxBacklog, inboxHealth } from "../tribute/inbox.ts";
 import { errorMessage } from "../log.ts";
 import { generateCode, MAX_CODE_USES } from "../telegram/codes.ts";
 import { DRAIN_AFTER_REQUEST } from "../telegram/payments.ts";
@@ -96,12 +97,19 @@ interface AdminContext {
 interface HealthRow {
   cron: { exists: boolean; schedule?: string; active?: boolean; pg_cron?: false };
   outbox: { pending: number; due: number; oldest_due_at: string | null };
+  inbox: InboxBacklog;
   failed_24h: number;
   failed: Array<{ id: number; source: string; name: string; error: string | null; received_at: string }>;
 }
 
 export interface HealthCheck {
-  name: "telegram webhook" | "tribute api key" | "tribute api" | "cron job" | "outbox backlog";
+  name:
+    | "telegram webhook"
+    | "tribute api key"
+    | "tribute api"
+    | "cron job"
+    | "outbox backlog"
+    | "tribute inbox";
   ok: boolean;
   detail: string;
 }
@@ -158,6 +166,7 @@ async function health(c: AdminContext) {
       detail: `${db.outbox.pending} pending, ${db.outbox.due} due` +
         (db.outbox.oldest_due_at ? `, oldest due since ${db.outbox.oldest_due_at}` : ""),
     },
+    inboxHealth(db.inbox),
   ];
   return {
     checks,

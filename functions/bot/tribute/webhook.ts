@@ -1,26 +1,57 @@
 import type { AppDeps } from "../app.ts";
-import { json, parseJsonBody } from "../http.ts";
+import { decodeUtf8, json, parseJsonText, withLogFields } from "../http.ts";
 import { isDeterministicDbError, recordFailedDelivery } from "../journal.ts";
 import { kickOutboxDrain } from "../jobs/kick.ts";
 import { parseTributeEvent } from "./events.ts";
+import { acceptTributeDelivery, kickTributeApplier, noteAccepted, tributeApplierBusy } from "./inbox.ts";
 import { verifyTributeSignature } from "./signature.ts";
 
-/** What apply_tribute_event returns (the fields the route reads). */
+/** What apply_tribute_event / accept_tribute_event return (the fields the route reads). */
 interface ApplyResult {
-  status: "processed" | "duplicate" | "ignored";
+  /** applied (processed, duplicate, ignored), or written to the inbox to be applied right after (accepted) */
+  status: "processed" | "duplicate" | "ignored" | "accepted";
   event_id: number;
   /** the event queued outbox rows (notices, invites): worth starting a delivery */
   queued?: boolean;
-  telegram_user_id: number | null;
 }
 
 /**
+ * Deliveries being handled by this instance right now. Alone, a delivery is applied before the answer
+ * (200 then means "applied"); in a burst, each is acknowledged once it is durably in the inbox and the
+ * applier takes them in batches: one INSERT per request instead of a whole transaction of ledger and
+ * timeline work, which is what keeps the acknowledgements near the cost of a bare INSERT.
+ */
+const inFlight = new WeakMap<object, number>();
+/**
+ * When this instance last accepted a delivery into the inbox. A burst stays a burst until it has been
+ * quiet for BURST_QUIET_MS: requests of a burst do not all overlap in the handler (some are still being
+ * read), and one taken for "alone" would apply a whole transaction in the middle of the burst.
+ */
+const lastAccepted = new WeakMap<object, number>();
+const BURST_QUIET_MS = 250;
+
+/**
  * The Tribute door, in Stripe's order: verify the signature over the raw bytes, parse, validate, then
- * one SQL call that journals and applies the event in a single transaction. The answer is fast; the
- * notifications the event queued go out in the background (and, if that fails, from the scheduled
+ * one SQL call: apply the event in a single transaction, or (in a burst) accept it into the inbox, from
+ * which it is applied right after. Either way the answer is fast and nothing acknowledged can be lost;
+ * the notifications the event queued go out in the background (and, if that fails, from the scheduled
  * drain).
  */
 export async function handleTributeWebhook(
+  deps: AppDeps,
+  body: Uint8Array,
+  signature: string | null,
+  requestId: string,
+): Promise<Response> {
+  inFlight.set(deps, (inFlight.get(deps) ?? 0) + 1);
+  try {
+    return await handleDelivery(deps, body, signature, requestId);
+  } finally {
+    inFlight.set(deps, inFlight.get(deps)! - 1);
+  }
+}
+
+async function handleDelivery(
   deps: AppDeps,
   body: Uint8Array,
   signature: string | null,
@@ -31,8 +62,11 @@ export async function handleTributeWebhook(
     return json(401, { error: "invalid signature" });
   }
 
-  const raw = new TextDecoder().decode(body);
-  const parsed = parseJsonBody(body);
+  const text = decodeUtf8(body);
+  const raw = text ?? new TextDecoder().decode(body);
+  const parsed = text === null
+    ? { ok: false as const, error: "body is not valid JSON" }
+    : parseJsonText(text);
   if (!parsed.ok) {
     const failed = await recordFailedDelivery(deps, {
       source: "tribute",
@@ -67,15 +101,17 @@ export async function handleTributeWebhook(
   if (!result.ok) return rejected(result.field, result.message);
 
   const event = result.event;
+  // a burst: others are in flight here, or this instance is still applying what it accepted before
+  const burst = inFlight.get(deps)! > 1 || tributeApplierBusy(deps) ||
+    performance.now() - (lastAccepted.get(deps) ?? -Infinity) < BURST_QUIET_MS;
   let applied: ApplyResult;
   try {
-    applied = await deps.db.call<ApplyResult>("apply_tribute_event", {
-      p_name: event.name,
-      p_received_name: event.receivedName,
-      p_created_at: event.createdAt,
-      p_payload: event.payload,
-      p_envelope: parsed.value,
-    });
+    // The envelope as parsed, as text: one serialisation, numbers in one canonical spelling, read the
+    // same way by both functions (the payload's dedupe key does not depend on the way in).
+    const body = JSON.stringify(parsed.value);
+    applied = burst
+      ? await acceptTributeDelivery(deps, event.name, body)
+      : await deps.db.call<ApplyResult>("apply_tribute_delivery", { p_name: event.name, p_body: body });
   } catch (err) {
     // A value the schema let through but Postgres refuses (a NUL in a string, a constraint): the same
     // body fails the same way on every retry, so it is a bad payload, not an outage. The transaction
@@ -83,13 +119,16 @@ export async function handleTributeWebhook(
     if (!isDeterministicDbError(err)) throw err;
     return rejected("(payload)", `the database refused the payload: ${err.message} (SQLSTATE ${err.code})`);
   }
-  deps.log.info("tribute event", {
-    request_id: requestId,
+  if (burst) lastAccepted.set(deps, performance.now());
+  if (applied.status === "accepted") {
+    noteAccepted(deps);
+    kickTributeApplier(deps);
+  }
+  if (applied.status === "processed" && applied.queued !== false) kickOutboxDrain(deps);
+  return withLogFields(json(200, { ok: true, status: applied.status, event_id: applied.event_id }), {
     event_id: applied.event_id,
     name: event.receivedName,
-    status: applied.status,
-    telegram_user_id: applied.telegram_user_id,
+    event_status: applied.status,
+    telegram_user_id: event.telegramUserId,
   });
-  if (applied.status === "processed" && applied.queued !== false) kickOutboxDrain(deps);
-  return json(200, { ok: true, status: applied.status, event_id: applied.event_id });
 }

@@ -1,0 +1,272 @@
+// The Tribute inbox (migrations/20261126000015_tribute_inbox.sql): deliveries acknowledged under a burst
+// and applied right after, in batches, by one coalesced applier per instance. What an instance leaves
+// behind (a crash, a killed background task) the next applier anywhere takes: the next request's, the
+// scheduled route's (runScheduled) or pg_cron's.
+import type { AppDeps } from "../app.ts";
+import { kickOutboxDrain } from "../jobs/kick.ts";
+import { backgroundDb, DbUnavailableError } from "../db/port.ts";
+import { isDeterministicDbError } from "../journal.ts";
+
+/** What accept_tribute_events says of one delivery. */
+export interface Accepted {
+  status: "accepted" | "duplicate";
+  event_id: number;
+}
+
+/**
+ * Deliveries per write, and writes under way at once per instance. While writes are under way the
+ * deliveries that arrive wait for the next one, so a burst is written a few dozen rows per round trip
+ * and commit (group commit) instead of one each, and every delivery is still answered only once its
+ * own row is durable.
+ */
+const ACCEPT_ROWS = 128;
+const ACCEPT_WRITES = 2;
+
+interface Waiting {
+  name: string;
+  body: string;
+  resolve(result: Accepted): void;
+  reject(err: unknown): void;
+}
+const acceptQueues = new WeakMap<object, { waiting: Waiting[]; writing: number }>();
+
+/**
+ * Writes one verified, validated delivery (`body`: the envelope as text; `name`: its canonical event
+ * name) to the inbox, together with whatever other deliveries are waiting; resolves once it is durable.
+ * A database that is down rejects (the door answers 503); a body the database refuses rejects with that
+ * error alone, without failing the deliveries written with it.
+ */
+export function acceptTributeDelivery(
+  deps: Pick<AppDeps, "db">,
+  name: string,
+  body: string,
+): Promise<Accepted> {
+  let queue = acceptQueues.get(deps);
+  if (!queue) acceptQueues.set(deps, queue = { waiting: [], writing: 0 });
+  const q = queue;
+  return new Promise((resolve, reject) => {
+    q.waiting.push({ name, body, resolve, reject });
+    if (q.writing < ACCEPT_WRITES) void writeWaiting(deps, q);
+  });
+}
+
+async function writeWaiting(deps: Pick<AppDeps, "db">, q: { waiting: Waiting[]; writing: number }) {
+  q.writing++;
+  try {
+    while (q.waiting.length) await writeBatch(deps, q.waiting.splice(0, ACCEPT_ROWS));
+  } finally {
+    q.writing--;
+  }
+}
+
+async function writeBatch(deps: Pick<AppDeps, "db">, batch: Waiting[]): Promise<void> {
+  try {
+    const results = await deps.db.call<Accepted[]>("accept_tribute_events", {
+      p_names: batch.map((w) => w.name),
+      p_bodies: batch.map((w) => w.body),
+    });
+    batch.forEach((w, i) => w.resolve(results[i]));
+  } catch (err) {
+    // one body the database refuses fails its whole call: each is written again alone, so only that one
+    // is refused (the transaction rolled back: nothing of the batch was written)
+    if (batch.length > 1 && isDeterministicDbError(err)) {
+      for (const w of batch) await writeBatch(deps, [w]);
+      return;
+    }
+    for (const w of batch) w.reject(err);
+  }
+}
+
+/** What apply_tribute_inbox returns. */
+export interface InboxCounts {
+  claimed: number;
+  applied: number;
+  duplicates: number;
+  failed: number;
+  deferred: number;
+  /** some applied event queued outbox rows (notices, invites) */
+  queued: boolean;
+}
+
+/**
+ * Events per transaction. Small enough that a batch is a few tens of milliseconds (the users it holds
+ * locked wait no longer than that, and the 3 s call limit is far), large enough that the per-call and
+ * per-commit costs are shared by many events.
+ */
+export const INBOX_BATCH = 64;
+
+export const emptyInboxCounts = (): InboxCounts => ({
+  claimed: 0,
+  applied: 0,
+  duplicates: 0,
+  failed: 0,
+  deferred: 0,
+  queued: false,
+});
+
+/**
+ * Applies what is waiting, batch after batch, until a batch comes back short (the inbox is empty, or
+ * what is left waits for its retry) or `budgetMs` is spent. Returns the summed counts.
+ */
+export async function applyTributeInbox(
+  deps: Pick<AppDeps, "db">,
+  opts: { batch?: number; budgetMs?: number } = {},
+): Promise<InboxCounts> {
+  const batch = opts.batch ?? INBOX_BATCH;
+  const started = Date.now();
+  const total = emptyInboxCounts();
+  for (;;) {
+    const c = await applyBatch(deps, batch);
+    total.claimed += c.claimed;
+    total.applied += c.applied;
+    total.duplicates += c.duplicates;
+    total.failed += c.failed;
+    total.deferred += c.deferred;
+    total.queued ||= c.queued;
+    if (c.claimed < batch || Date.now() - started > (opts.budgetMs ?? Infinity)) return total;
+  }
+}
+
+/**
+ * One batch, in one transaction without subtransactions (they cost about 40% more per event). A batch
+ * that fails for any reason other than the database being away rolled back whole: the same rows are
+ * then applied one subtransaction each, so a poison event is journaled as failed (or retried later)
+ * without holding the others back.
+ */
+async function applyBatch(deps: Pick<AppDeps, "db">, batch: number): Promise<InboxCounts> {
+  try {
+    return await deps.db.call<InboxCounts>("apply_tribute_inbox", { p_limit: batch, p_isolate: false });
+  } catch (err) {
+    if (err instanceof DbUnavailableError) throw err;
+    return await deps.db.call<InboxCounts>("apply_tribute_inbox", { p_limit: batch, p_isolate: true });
+  }
+}
+
+/**
+ * Acknowledging comes first: while deliveries keep arriving (one accepted within ACKS_FLOWING_MS), the
+ * appliers wait, but never longer than APPLY_WITHIN_MS after the oldest acknowledgement they have not
+ * applied. A burst is acknowledged at the speed of a bare INSERT and applied in the gaps and right
+ * after it; under a longer stream the appliers share the machine and keep access within about that
+ * bound of each acknowledgement (as long as the stream does not outrun what the database can apply).
+ */
+const ACKS_FLOWING_MS = 10;
+const APPLY_WITHIN_MS = 300;
+
+/**
+ * Appliers per instance. Two keep both cores of a small machine busy on a burst (each batch is one
+ * backend working through its events); they never wait for each other (SKIP LOCKED).
+ */
+const APPLIERS = 2;
+
+/**
+ * Starts applying the inbox after a request wrote to it, coalesced: at most APPLIERS per instance (per
+ * `deps`); a kick while they all run makes one go round once more, so a burst is applied in a few large
+ * batches instead of one transaction per event. The notices the events queued are delivered once the
+ * appliers have caught up: a burst's payments grant access first, their messages follow.
+ */
+export function kickTributeApplier(deps: Pick<AppDeps, "config" | "db" | "log" | "background">): void {
+  const state = applierState(deps);
+  if (state.running >= APPLIERS) {
+    state.again = true;
+    return;
+  }
+  state.running++;
+  const bg = { db: backgroundDb(deps.db) };
+  deps.background((async () => {
+    try {
+      do {
+        state.again = false;
+        await ackFirst(state);
+        const counts = await applyTributeInbox(bg);
+        state.queued ||= counts.queued;
+        if (counts.failed > 0 || counts.deferred > 0) {
+          deps.log.warn("tribute inbox: events not applied", { ...counts });
+        }
+      } while (state.again);
+    } finally {
+      state.running--;
+      if (state.running === 0 && state.queued) {
+        state.queued = false;
+        kickOutboxDrain(deps);
+      }
+    }
+  })());
+}
+
+/** Waits while acknowledgements flow, up to APPLY_WITHIN_MS after the oldest one not yet applied. */
+async function ackFirst(state: ApplierState): Promise<void> {
+  const waitingSince = state.waitingSince ?? performance.now();
+  state.waitingSince = undefined;
+  while (
+    performance.now() - state.lastAccepted < ACKS_FLOWING_MS &&
+    performance.now() - waitingSince < APPLY_WITHIN_MS
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, ACKS_FLOWING_MS));
+  }
+}
+
+/** Notes an acknowledgement for the appliers' scheduling (see ackFirst). */
+export function noteAccepted(deps: object): void {
+  const state = applierState(deps);
+  const now = performance.now();
+  state.lastAccepted = now;
+  state.waitingSince ??= now;
+}
+
+/** Is this instance still applying deliveries it acknowledged? */
+export function tributeApplierBusy(deps: object): boolean {
+  return applierState(deps).running > 0;
+}
+
+interface ApplierState {
+  running: number;
+  /** kicked while every applier ran: one goes round once more */
+  again: boolean;
+  /** an applied event queued outbox rows: deliver them once the appliers have caught up */
+  queued: boolean;
+  /** performance.now() of the latest acknowledgement */
+  lastAccepted: number;
+  /** of the oldest acknowledgement since an applier last started a round; undefined: none */
+  waitingSince?: number;
+}
+const appliers = new WeakMap<object, ApplierState>();
+function applierState(deps: object): ApplierState {
+  let state = appliers.get(deps);
+  if (!state) {
+    appliers.set(deps, state = { running: 0, again: false, queued: false, lastAccepted: -Infinity });
+  }
+  return state;
+}
+
+/** What tribute_inbox_backlog() returns. */
+export interface InboxBacklog {
+  pending: number;
+  oldest_received_at: string | null;
+  retrying: number;
+  last_error: string | null;
+}
+
+/**
+ * Deliveries acknowledged longer ago than this and still not applied mean that nothing is applying
+ * them: the appliers start with every acknowledgement, and pg_cron and the scheduled route run every
+ * minute.
+ */
+export const INBOX_STUCK_MS = 3 * 60 * 1000;
+
+/** The health check of the inbox (npm run doctor, the Mini App's Health panel). */
+export function inboxHealth(
+  b: InboxBacklog,
+  now = Date.now(),
+): { name: "tribute inbox"; ok: boolean; detail: string } {
+  const name = "tribute inbox";
+  if (b.pending === 0) return { name, ok: true, detail: "empty: every acknowledged delivery is applied" };
+  const oldest = b.oldest_received_at ? Date.parse(b.oldest_received_at) : now;
+  const ok = now - oldest <= INBOX_STUCK_MS;
+  return {
+    name,
+    ok,
+    detail: `${b.pending} acknowledged, not applied yet, oldest since ${b.oldest_received_at}` +
+      (b.retrying > 0 ? `; ${b.retrying} retrying (latest error: ${b.last_error ?? "?"})` : "") +
+      (ok ? "" : ": nothing is applying them (is the pg_cron job apply-tribute-inbox scheduled?)"),
+  };
+}

@@ -1,0 +1,76 @@
+// The Tribute door under a burst (functions/bot/tribute/webhook.ts, inbox.ts): alone, a delivery is
+// applied before its 200 ("processed"); among others in flight, it is acknowledged once it is durably in
+// the inbox ("accepted") and applied right after. Either way each delivery has one effect, the journal
+// keeps the id the 200 named, and each new member gets one invite.
+import assert from "node:assert/strict";
+import { startHarness } from "../support/harness.ts";
+import { runPool } from "../fault/support.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+function subscription(user: number) {
+  return {
+    name: "new_subscription",
+    created_at: new Date(Date.now() - 60_000).toISOString(),
+    sent_at: new Date().toISOString(),
+    payload: {
+      subscription_id: user,
+      telegram_user_id: user,
+      amount: 700,
+      currency: "eur",
+      expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    },
+  };
+}
+
+Deno.test(
+  "tribute burst: alone it is applied before the 200, in a burst accepted and applied right after",
+  opts,
+  async () => {
+    const h = await startHarness();
+    try {
+      // alone: applied when the answer comes
+      const alone = await h.postTribute(subscription(7_700_000));
+      assert.equal(alone.status, 200);
+      assert.equal((await alone.json()).status, "processed");
+      const [{ has }] = await h.sql`select public.has_access(7700000) as has`;
+      assert.equal(has, true, "applied before the 200");
+      await h.settle();
+
+      // a burst: 60 deliveries, 16 at a time, and a copy of each sent again while they are in flight
+      const users = Array.from({ length: 60 }, (_, i) => 7_700_001 + i);
+      const bodies = new Map(users.map((u) => [u, subscription(u)]));
+      const answers = new Map<number, { status: string; event_id: number }>();
+      await runPool([...users, ...users], 16, async (u) => {
+        const res = await h.postTribute(bodies.get(u));
+        assert.equal(res.status, 200);
+        const a = await res.json();
+        if (a.status !== "duplicate") {
+          assert.ok(!answers.has(u), `user ${u}: two deliveries of one event both took effect`);
+          answers.set(u, a);
+        }
+      });
+      const statuses = [...answers.values()].map((a) => a.status);
+      assert.ok(
+        statuses.includes("accepted"),
+        `a burst is acknowledged from the inbox: ${statuses.join(",")}`,
+      );
+      await h.settle();
+
+      const journal = await h
+        .sql`select id::float8 as id, telegram_user_id::float8 as u from public.webhook_events
+                                where telegram_user_id between 7700001 and 7700060 and status = 'processed'`;
+      assert.equal(journal.length, 60, "each delivery journaled once");
+      for (const j of journal) assert.equal(Number(j.id), answers.get(Number(j.u))!.event_id);
+      const [{ members, left }] = await h.sql`
+      select (select count(*)::int from public.user_access where telegram_user_id between 7700001 and 7700060
+                and has_access) as members,
+             (select count(*)::int from public.tribute_inbox) as left`;
+      assert.deepEqual([members, left], [60, 0]);
+      const invited = h.telegram.callsOf("createChatInviteLink").length;
+      assert.equal(invited, 61, "one invite per new member, the first one included");
+    } finally {
+      await h.close();
+    }
+  },
+);
