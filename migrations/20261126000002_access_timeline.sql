@@ -432,13 +432,15 @@ begin
   v_next := public._next_access_change(v_cov, v_chat_cov, now());
   v_open := public._open_chat_keys(v_cov, v_chat_cov, now());
   v_prev_open := coalesce(public._open_chat_keys(v_prev.coverage, v_prev.chat_coverage, now()), '{}'::text[]);
+  -- updated_at: when this user's access was computed (clock_timestamp: an inbox batch applies many users
+  -- in one transaction, whose now() is its start)
   insert into public.user_access as a (telegram_user_id, coverage, chat_coverage, access_until, has_access,
                                        open_chats, next_change_at, covering_item, updated_at)
-  values (p_user, v_cov, v_chat_cov, v_until, v_has, v_open, v_next, v_covering, now())
+  values (p_user, v_cov, v_chat_cov, v_until, v_has, v_open, v_next, v_covering, clock_timestamp())
   on conflict (telegram_user_id) do update
     set coverage = excluded.coverage, chat_coverage = excluded.chat_coverage, access_until = excluded.access_until,
         has_access = excluded.has_access, open_chats = excluded.open_chats, next_change_at = excluded.next_change_at,
-        covering_item = excluded.covering_item, updated_at = now();
+        covering_item = excluded.covering_item, updated_at = excluded.updated_at;
 
   if p_cause is not null then
     if v_has and not v_had then

@@ -15,6 +15,7 @@
  * 4. Cold start (process start to first 200), peak memory under load (VmHWM), deployed bundle size.
  *
  * Sizes are configurable for quick runs: BENCH_EVENTS (events per concurrency level, default 2000),
+ * BENCH_SUSTAIN_S (seconds of the sustained concurrency-16 run, 10),
  * BENCH_BIG (1000000), BENCH_SMALL (1000), BENCH_EXPIRE_SMALL (100000), BENCH_DUE (10000),
  * BENCH_ONLY (comma list of: http,scale,expire), BENCH_CPU_PROF (a directory: CPU profile of the function).
  */
@@ -28,6 +29,7 @@ const BIG = env("BENCH_BIG", 1_000_000);
 const SMALL = env("BENCH_SMALL", 1_000);
 const EXPIRE_SMALL = env("BENCH_EXPIRE_SMALL", 100_000);
 const DUE = env("BENCH_DUE", 10_000);
+const SUSTAIN_S = env("BENCH_SUSTAIN_S", 10);
 const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "http,scale,expire").split(","));
 
 const BASE_URL = Deno.env.get("DATABASE_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
@@ -337,6 +339,7 @@ async function httpBench() {
       maxLag <= 1000,
     );
   }
+  results.tribute_sustained = await sustained(url, fnUrl, floorUrl);
   const memUnderLoad = peakRssMb(fn!.pid);
 
   // Telegram /status, once the invites the webhook phases queued are delivered (the drain would
@@ -390,6 +393,96 @@ async function httpBench() {
   floor!.kill("SIGTERM");
   await Promise.all([fn!.status, floor!.status]);
   await fake.stop();
+}
+
+/**
+ * Longer than a burst: signed events at concurrency 16 for SUSTAIN_S seconds, beside the floor for as
+ * long. Once the inbox holds INBOX_MAX_UNAPPLIED events the door applies before answering, so the
+ * acknowledgements slow to what the database can apply and the lag stays bounded. The lag here is
+ * read afterwards from user_access.updated_at (the database's clock_timestamp when the user's access
+ * was computed: up to one batch, tens of milliseconds, before it was committed and visible).
+ */
+async function sustained(url: string, fnUrl: string, floorUrl: string) {
+  const count = SUSTAIN_S * 3000;
+  console.error(`  sustained: ${SUSTAIN_S} s at concurrency 16 (floor, then function)`);
+  const floorRun = await loadFor(floorUrl, await tributeRequests(count), 16, SUSTAIN_S * 1000);
+  const reqs = await tributeRequests(count);
+  const r = await loadFor(fnUrl, reqs, 16, SUSTAIN_S * 1000);
+  const sent = reqs.slice(0, r.sent);
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const users = sent.map((q) => q.user);
+  const deadline = Date.now() + 60_000;
+  let granted: Array<{ u: number; at: number }> = [];
+  for (;;) {
+    granted = (await sql`select telegram_user_id::float8 as u, extract(epoch from updated_at) * 1000 as at
+                         from public.user_access where telegram_user_id = any(${users}::bigint[]) and has_access`)
+      .map((g) => ({ u: Number(g.u), at: Number(g.at) }));
+    if (granted.length === users.length || Date.now() > deadline) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  await sql.end();
+  await outboxDrained(url);
+  const at = new Map(granted.map((g) => [g.u, g.at]));
+  const lags = users.map((u, i) => at.has(u) ? Math.max(0, at.get(u)! - r.acks[i]) : Infinity);
+  const applyEnd = Math.max(...granted.map((g) => g.at));
+  const out = {
+    seconds: SUSTAIN_S,
+    floor_rps: floorRun.rps,
+    function_acks_rps: r.rps,
+    function_p50_ms: r.p50,
+    floor_p50_ms: floorRun.p50,
+    applied_rps: granted.length / ((applyEnd - Math.min(...r.acks)) / 1000),
+    lag_ms: { max: Math.max(...lags), p99: pct(lags, 0.99), p50: median(lags) },
+  };
+  report(
+    `tribute c=16 sustained ${SUSTAIN_S} s throughput`,
+    `${r.rps.toFixed(0)}/s`,
+    `${floorRun.rps.toFixed(0)}/s floor`,
+    r.rps / floorRun.rps,
+    "reported",
+    null,
+  );
+  report(
+    `tribute c=16 sustained ${SUSTAIN_S} s: ack → access, max lag`,
+    `${f2(out.lag_ms.max)} ms (p99 ${f2(out.lag_ms.p99)})`,
+    "1000 ms",
+    out.lag_ms.max / 1000,
+    "reported",
+    null,
+  );
+  return out;
+}
+
+/** load(), but issuing new requests only for `ms` milliseconds; returns how many were sent. */
+async function loadFor(
+  url: string,
+  requests: Array<{ body: string; headers: Record<string, string> }>,
+  concurrency: number,
+  ms: number,
+): Promise<LoadResult & { sent: number }> {
+  const lat: number[] = [];
+  const acks = new Array<number>(requests.length);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all([...Array(concurrency)].map(async () => {
+    while (next < requests.length && performance.now() - t0 < ms) {
+      const i = next++;
+      const s = performance.now();
+      const res = await fetch(url, { method: "POST", headers: requests[i].headers, body: requests[i].body });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+      acks[i] = Date.now();
+      lat.push(performance.now() - s);
+    }
+  }));
+  const wall = performance.now() - t0;
+  return {
+    p50: median(lat),
+    p99: pct(lat, 0.99),
+    rps: next / wall * 1000,
+    acks: acks.slice(0, next),
+    sent: next,
+  };
 }
 
 /** Waits (up to 120 s) until no outbox row is pending or being sent; returns how long that took. */

@@ -105,6 +105,14 @@ Deno.test(
       });
       server.kill("SIGKILL");
       await server.status;
+      // a batch the killed process had under way finishes (or rolls back) on the server side; wait for it
+      for (let i = 0; i < 100; i++) {
+        const [{ busy }] = await sql`select count(*)::int as busy from pg_stat_activity
+                                     where datname = current_database() and pid <> pg_backend_pid()
+                                       and state <> 'idle' and backend_type = 'client backend'`;
+        if (busy === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
 
       // at the kill: every acknowledged delivery is durable, applied or waiting
       const [{ waiting }] = await sql`select count(*)::int as waiting from public.tribute_inbox`;

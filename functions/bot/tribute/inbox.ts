@@ -110,13 +110,15 @@ export const emptyInboxCounts = (): InboxCounts => ({
  */
 export async function applyTributeInbox(
   deps: Pick<AppDeps, "db">,
-  opts: { batch?: number; budgetMs?: number } = {},
+  opts: { batch?: number; budgetMs?: number; onBatch?: (counts: InboxCounts, ms: number) => void } = {},
 ): Promise<InboxCounts> {
   const batch = opts.batch ?? INBOX_BATCH;
   const started = Date.now();
   const total = emptyInboxCounts();
   for (;;) {
+    const t = performance.now();
     const c = await applyBatch(deps, batch);
+    opts.onBatch?.(c, performance.now() - t);
     total.claimed += c.claimed;
     total.applied += c.applied;
     total.duplicates += c.duplicates;
@@ -150,7 +152,9 @@ async function applyBatch(deps: Pick<AppDeps, "db">, batch: number): Promise<Inb
  * bound of each acknowledgement (as long as the stream does not outrun what the database can apply).
  */
 const ACKS_FLOWING_MS = 10;
-const APPLY_WITHIN_MS = 300;
+const APPLY_WITHIN_MS = 500;
+/** Events per second two appliers apply on a small (2-core) machine, until batches measure it. */
+const INITIAL_APPLY_RATE = 2000;
 
 /**
  * Appliers per instance. Two keep both cores of a small machine busy on a burst (each batch is one
@@ -161,8 +165,8 @@ const APPLIERS = 2;
 /**
  * Starts applying the inbox after a request wrote to it, coalesced: at most APPLIERS per instance (per
  * `deps`); a kick while they all run makes one go round once more, so a burst is applied in a few large
- * batches instead of one transaction per event. The notices the events queued are delivered once the
- * appliers have caught up: a burst's payments grant access first, their messages follow.
+ * batches instead of one transaction per event. The notices the events queued are delivered each time
+ * an applier has caught up: a burst's payments grant access first, their messages follow.
  */
 export function kickTributeApplier(deps: Pick<AppDeps, "config" | "db" | "log" | "background">): void {
   const state = applierState(deps);
@@ -177,31 +181,30 @@ export function kickTributeApplier(deps: Pick<AppDeps, "config" | "db" | "log" |
       do {
         state.again = false;
         await ackFirst(state);
-        const counts = await applyTributeInbox(bg);
-        state.queued ||= counts.queued;
+        const counts = await applyTributeInbox(bg, { onBatch: (c, ms) => noteBatch(state, c, ms) });
+        // caught up (for now): deliver what the applied events queued, even if the stream goes on
+        if (counts.queued) kickOutboxDrain(deps);
         if (counts.failed > 0 || counts.deferred > 0) {
           deps.log.warn("tribute inbox: events not applied", { ...counts });
         }
       } while (state.again);
     } finally {
       state.running--;
-      if (state.running === 0 && state.queued) {
-        state.queued = false;
-        kickOutboxDrain(deps);
-      }
     }
   })());
 }
 
 /** Waits while acknowledgements flow, up to APPLY_WITHIN_MS after the oldest one not yet applied. */
 async function ackFirst(state: ApplierState): Promise<void> {
-  const waitingSince = state.waitingSince ?? performance.now();
+  const deferUntil = (state.waitingSince ?? performance.now()) + APPLY_WITHIN_MS;
   state.waitingSince = undefined;
-  while (
-    performance.now() - state.lastAccepted < ACKS_FLOWING_MS &&
-    performance.now() - waitingSince < APPLY_WITHIN_MS
-  ) {
-    await new Promise((resolve) => setTimeout(resolve, ACKS_FLOWING_MS));
+  state.deferUntil = Math.max(state.deferUntil ?? 0, deferUntil);
+  try {
+    while (performance.now() - state.lastAccepted < ACKS_FLOWING_MS && performance.now() < deferUntil) {
+      await new Promise((resolve) => setTimeout(resolve, ACKS_FLOWING_MS));
+    }
+  } finally {
+    if (state.deferUntil === deferUntil) state.deferUntil = undefined;
   }
 }
 
@@ -211,6 +214,32 @@ export function noteAccepted(deps: object): void {
   const now = performance.now();
   state.lastAccepted = now;
   state.waitingSince ??= now;
+  state.unapplied++;
+}
+
+/**
+ * How far behind the appliers may fall. The door acknowledges early only while what this instance has
+ * acknowledged and not applied can still be applied within LAG_BUDGET_MS: the appliers' remaining wait
+ * (ackFirst) plus the backlog at the rate they were last seen to apply. Beyond that it applies each
+ * delivery before answering again, so under a stream longer than a burst the acknowledgements slow
+ * down to what the database can apply (backpressure) and access stays within about a second of each.
+ */
+const LAG_BUDGET_MS = 900;
+
+/** Should the door stop acknowledging early (see LAG_BUDGET_MS)? */
+export function inboxFull(deps: object): boolean {
+  const state = applierState(deps);
+  const waitLeft = Math.max(0, (state.deferUntil ?? 0) - performance.now());
+  return state.unapplied > state.applyRate * (LAG_BUDGET_MS - waitLeft) / 1000;
+}
+
+/** After each batch: what is left to apply, and the appliers' rate (events/s, smoothed). */
+function noteBatch(state: ApplierState, c: InboxCounts, ms: number): void {
+  state.unapplied = Math.max(0, state.unapplied - c.claimed + c.deferred);
+  // two appliers share the work: the instance applies about twice one applier's rate
+  if (c.claimed >= 16 && ms > 0) {
+    state.applyRate = 0.7 * state.applyRate + 0.3 * APPLIERS * c.claimed / (ms / 1000);
+  }
 }
 
 /** Is this instance still applying deliveries it acknowledged? */
@@ -222,18 +251,31 @@ interface ApplierState {
   running: number;
   /** kicked while every applier ran: one goes round once more */
   again: boolean;
-  /** an applied event queued outbox rows: deliver them once the appliers have caught up */
-  queued: boolean;
   /** performance.now() of the latest acknowledgement */
   lastAccepted: number;
   /** of the oldest acknowledgement since an applier last started a round; undefined: none */
   waitingSince?: number;
+  /** until when an applier is waiting for the acknowledgements (ackFirst); undefined: none waits */
+  deferUntil?: number;
+  /** acknowledged here and not yet claimed by an applier (an estimate: appliers also take others' rows) */
+  unapplied: number;
+  /** events per second the appliers of this instance apply, smoothed over the last batches */
+  applyRate: number;
 }
 const appliers = new WeakMap<object, ApplierState>();
 function applierState(deps: object): ApplierState {
   let state = appliers.get(deps);
   if (!state) {
-    appliers.set(deps, state = { running: 0, again: false, queued: false, lastAccepted: -Infinity });
+    appliers.set(
+      deps,
+      state = {
+        running: 0,
+        again: false,
+        lastAccepted: -Infinity,
+        unapplied: 0,
+        applyRate: INITIAL_APPLY_RATE,
+      },
+    );
   }
   return state;
 }

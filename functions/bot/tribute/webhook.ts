@@ -3,7 +3,13 @@ import { decodeUtf8, json, parseJsonText, withLogFields } from "../http.ts";
 import { isDeterministicDbError, recordFailedDelivery } from "../journal.ts";
 import { kickOutboxDrain } from "../jobs/kick.ts";
 import { parseTributeEvent } from "./events.ts";
-import { acceptTributeDelivery, kickTributeApplier, noteAccepted, tributeApplierBusy } from "./inbox.ts";
+import {
+  acceptTributeDelivery,
+  inboxFull,
+  kickTributeApplier,
+  noteAccepted,
+  tributeApplierBusy,
+} from "./inbox.ts";
 import { verifyTributeSignature } from "./signature.ts";
 
 /** What apply_tribute_event / accept_tribute_event return (the fields the route reads). */
@@ -101,9 +107,10 @@ async function handleDelivery(
   if (!result.ok) return rejected(result.field, result.message);
 
   const event = result.event;
-  // a burst: others are in flight here, or this instance is still applying what it accepted before
-  const burst = inFlight.get(deps)! > 1 || tributeApplierBusy(deps) ||
-    performance.now() - (lastAccepted.get(deps) ?? -Infinity) < BURST_QUIET_MS;
+  // a burst: others are in flight here, or this instance is still applying what it accepted before;
+  // unless the appliers are so far behind that access would lag by more than about a second
+  const burst = (inFlight.get(deps)! > 1 || tributeApplierBusy(deps) ||
+    performance.now() - (lastAccepted.get(deps) ?? -Infinity) < BURST_QUIET_MS) && !inboxFull(deps);
   let applied: ApplyResult;
   try {
     // The envelope as parsed, as text: one serialisation, numbers in one canonical spelling, read the
