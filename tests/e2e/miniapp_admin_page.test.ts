@@ -287,6 +287,7 @@ Deno.test({
               "tribute api=1",
               "cron job=1",
               "outbox backlog=1",
+              "tribute inbox=1",
             ]);
             assert.ok((await text(page, "#admin-checks")).includes(WEBHOOK_ERROR));
             const failed = await text(page, "#admin-failed");

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { adminSql, DATABASE_URL, resetDb } from "../support/harness.ts";
+import { awayFromMinuteBoundary } from "../support/jobs_fixtures.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -54,6 +55,7 @@ Deno.test(
     const sql = adminSql();
     try {
       await resetDb(sql);
+    await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
       const e = envelope(5101);
       const [first] = await accept(sql, [e]);
       assert.equal(first.status, "accepted");
@@ -103,6 +105,7 @@ Deno.test("inbox: the direct door and the inbox give one delivery one dedupe key
   const sql = adminSql();
   try {
     await resetDb(sql);
+    await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
     const e = envelope(5102);
     const [{ r }] = await sql`select public.apply_tribute_delivery(${e.name}, ${JSON.stringify(e)}) as r`;
     assert.equal(r.status, "processed");
@@ -135,6 +138,7 @@ Deno.test("inbox: concurrent appliers share the rows, each applied exactly once"
   const clients = Array.from({ length: 4 }, () => postgres(DATABASE_URL, { max: 1, onnotice: () => {} }));
   try {
     await resetDb(sql);
+    await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
     const envelopes = Array.from({ length: 300 }, (_, i) =>
       envelope(6000 + (i % 150), {
         // two events per user (a subscription and its renewal), so batches lock the same users
@@ -172,6 +176,7 @@ Deno.test(
     const sql = adminSql();
     try {
       await resetDb(sql);
+    await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
       // a date Postgres cannot read (the door's validation would have refused it; the inbox must cope anyway)
       await accept(sql, [
         envelope(5201),
@@ -210,6 +215,7 @@ Deno.test(
     const applier = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
     try {
       await resetDb(sql);
+    await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
       await accept(sql, [envelope(5301)]);
       // another transaction holds the user's lock: the applier's wait times out (55P03, retryable)
       await holder`begin`;
@@ -245,6 +251,7 @@ Deno.test("inbox: tribute_inbox_backlog says how many wait and since when", opts
   const sql = adminSql();
   try {
     await resetDb(sql);
+    await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
     const [{ b: empty }] = await sql`select public.tribute_inbox_backlog() as b`;
     assert.equal(empty.pending, 0);
     assert.equal(empty.oldest_received_at, null);

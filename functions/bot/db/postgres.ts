@@ -31,7 +31,9 @@ function createPool(
   const sql = postgres(url, {
     max: opts.max ?? 5,
     connect_timeout: opts.connectTimeoutSeconds ?? 2,
-    idle_timeout: 20,
+    // no idle timeout: postgres.js would restart a timer on every call that leaves a connection idle
+    // (a visible cost per request); an instance keeps its few connections until it stops
+    idle_timeout: 0,
     onnotice: () => {},
     // bigint telegram ids and amounts come back as JS numbers (they fit in 2^53)
     types: { bigint: postgres.BigInt },

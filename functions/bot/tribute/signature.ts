@@ -2,8 +2,8 @@
 // keyed with the creator's API key (CONTRACT §5). We verify against the exact bytes received — never a
 // re-serialised JSON object, whose key order or whitespace could differ from what Tribute signed.
 
-import { createHmac } from "node:crypto";
-import { constantTimeEqual } from "../http.ts";
+import { Buffer } from "node:buffer";
+import { createHmac, timingSafeEqual } from "node:crypto";
 
 const encoder = new TextEncoder();
 
@@ -22,12 +22,6 @@ function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Caller guarantees `hex` matched HEX_SIGNATURE (even length, hex digits only). */
-function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
 
 /** Lowercase hex HMAC-SHA256 of the body, exactly as Tribute computes `trbt-signature`. */
 export function signTributeBody(rawBody: Uint8Array | string, apiKey: string): Promise<string> {
@@ -49,6 +43,7 @@ export function verifyTributeSignature(
   if (!apiKey || signatureHeader === null) return Promise.resolve(false);
   const given = signatureHeader.trim().toLowerCase();
   if (!HEX_SIGNATURE.test(given)) return Promise.resolve(false);
-  const expected = hmacSha256(rawBody, apiKey);
-  return Promise.resolve(constantTimeEqual(expected, fromHex(given)));
+  // both 32 bytes (HEX_SIGNATURE): a constant-time comparison of equal lengths
+  const expected = createHmac("sha256", apiKey).update(rawBody).digest();
+  return Promise.resolve(timingSafeEqual(expected, Buffer.from(given, "hex")));
 }
