@@ -16,7 +16,7 @@ function freePort(): number {
 }
 
 Deno.test(
-  "serve + local_cron: placeholders announced, /functions/v1/bot only, the cron call reports counts",
+  "serve + local_cron: placeholders announced, /functions/v1/bot and what lies under it only, the cron call reports counts",
   opts,
   async () => {
     const sql = adminSql();
@@ -83,6 +83,11 @@ Deno.test(
       const other = await fetch(`http://127.0.0.1:${port}/somewhere/else`);
       await other.body?.cancel();
       assert.equal(other.status, 404);
+      // what lies under the function is the function's: the Mini App page
+      const page = await fetch(`http://127.0.0.1:${port}/functions/v1/bot/app`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+      await page.body?.cancel();
 
       // wrong secret: the route refuses, and local_cron says so with a non-zero exit
       const refused = await runScript("scripts/local_cron.ts", [
