@@ -152,7 +152,7 @@ async function applyBatch(deps: Pick<AppDeps, "db">, batch: number): Promise<Inb
  * bound of each acknowledgement (as long as the stream does not outrun what the database can apply).
  */
 const ACKS_FLOWING_MS = 10;
-const APPLY_WITHIN_MS = 500;
+const APPLY_WITHIN_MS = 400;
 /** Events per second two appliers apply on a small (2-core) machine, until batches measure it. */
 const INITIAL_APPLY_RATE = 2000;
 
@@ -224,7 +224,7 @@ export function noteAccepted(deps: object): void {
  * delivery before answering again, so under a stream longer than a burst the acknowledgements slow
  * down to what the database can apply (backpressure) and access stays within about a second of each.
  */
-const LAG_BUDGET_MS = 900;
+const LAG_BUDGET_MS = 700;
 
 /** Should the door stop acknowledging early (see LAG_BUDGET_MS)? */
 export function inboxFull(deps: object): boolean {
@@ -238,7 +238,7 @@ function noteBatch(state: ApplierState, c: InboxCounts, ms: number): void {
   state.unapplied = Math.max(0, state.unapplied - c.claimed + c.deferred);
   // two appliers share the work: the instance applies about twice one applier's rate
   if (c.claimed >= 16 && ms > 0) {
-    state.applyRate = 0.7 * state.applyRate + 0.3 * APPLIERS * c.claimed / (ms / 1000);
+    state.applyRate = 0.5 * state.applyRate + 0.5 * APPLIERS * c.claimed / (ms / 1000);
   }
 }
 
