@@ -1,6 +1,7 @@
 // Admin commands (private chats, ADMIN_TELEGRAM_IDS only). Everyone else gets a refusal, nothing
 // changes, and the attempt is recorded; every admin action is recorded too (public.admin_actions).
-import { Composer, GrammyError, InlineKeyboard } from "grammy";
+import { GrammyError, InlineKeyboard } from "grammy";
+import { Composer } from "./composer.ts";
 import type { AppDeps } from "../app.ts";
 import { tributeTestReport } from "../jobs/checks.ts";
 import { drainOutbox } from "../outbox/drain.ts";

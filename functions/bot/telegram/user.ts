@@ -5,7 +5,8 @@
 // Groups: /status and /plans (plain or `@bot`). A user's status is personal, so it goes to their
 // private chat with a short pointer in the group; Stars buttons there open the private chat
 // (`?start=buy_<code>`), because an invoice sent in a group would be payable by anyone.
-import { Composer, GrammyError, InlineKeyboard } from "grammy";
+import { GrammyError, InlineKeyboard } from "grammy";
+import { Composer } from "./composer.ts";
 import type { AppDeps } from "../app.ts";
 import { codeFromStart, redeemCode } from "./codes.ts";
 import type { BotContext, UserSummary } from "./context.ts";
