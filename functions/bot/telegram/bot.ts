@@ -22,7 +22,7 @@ import { createPaymentsComposer } from "./payments.ts";
 import { createStarsSubscriptionComposer } from "./stars_subscription.ts";
 import { createSupportComposer } from "./support.ts";
 import { createTextStore } from "./text_store.ts";
-import { botApiFetch } from "./api.ts";
+import { botApiFetch, directJsonCalls } from "./api.ts";
 import { createUserComposer } from "./user.ts";
 
 /** Commands for setMyCommands (deploy): `user` for everyone, `admin` in addition for admin chats. */
@@ -101,6 +101,8 @@ export function createBot(
   const bot = new Bot<BotContext>(deps.config.telegramBotToken, {
     client: { apiRoot: deps.config.telegramApiRoot, fetch: botApiFetch },
   });
+  // innermost first: auto-retry wraps the direct JSON calls
+  bot.api.config.use(directJsonCalls(deps.config.telegramApiRoot, deps.config.telegramBotToken));
   bot.api.config.use(autoRetry(RETRY));
   bot.use(contextMiddleware(deps, requestIdOf, createTextStore(deps)));
   bot.use(createMembersComposer(deps));
