@@ -16,6 +16,7 @@ import { recordFailedDelivery } from "../journal.ts";
 import { errorMessage } from "../log.ts";
 import { ADMIN_COMMANDS, createAdminComposer } from "./admin.ts";
 import { type BotContext, contextMiddleware } from "./context.ts";
+import { Composer } from "./composer.ts";
 import { checkUpdate, updateKind } from "./guard.ts";
 import { createMembersComposer } from "./members.ts";
 import { createPaymentsComposer } from "./payments.ts";
@@ -104,13 +105,18 @@ export function createBot(
   // innermost first: auto-retry wraps the direct JSON calls
   bot.api.config.use(directJsonCalls(deps.config.telegramApiRoot, deps.config.telegramBotToken));
   bot.api.config.use(autoRetry(RETRY));
-  bot.use(contextMiddleware(deps, requestIdOf, createTextStore(deps)));
-  bot.use(createMembersComposer(deps));
-  bot.use(createPaymentsComposer(deps));
-  bot.use(createAdminComposer(deps));
-  bot.use(createUserComposer(deps));
-  bot.use(createStarsSubscriptionComposer(deps));
-  bot.use(createSupportComposer(deps));
+  // one lean composer (composer.ts) holds them all: the Bot's own `use` adds an async frame per call
+  bot.use(
+    new Composer<BotContext>(
+      contextMiddleware(deps, requestIdOf, createTextStore(deps)),
+      createMembersComposer(deps),
+      createPaymentsComposer(deps),
+      createAdminComposer(deps),
+      createUserComposer(deps),
+      createStarsSubscriptionComposer(deps),
+      createSupportComposer(deps),
+    ),
+  );
   return bot;
 }
 
