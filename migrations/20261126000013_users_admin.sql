@@ -62,6 +62,10 @@ begin
                and u.language_code is not distinct from p_language_code and u.blocked_at is null) then
     return public._access_summary(p_telegram_user_id);
   end if;
+  -- A new or renamed user: the commit need not wait for the WAL flush (a crash loses at most the last
+  -- fraction of a second of these upserts, which the user's next message redoes). Waiting for it would
+  -- also hold up the short calls pipelined behind this one on its connection (db/postgres.ts).
+  perform set_config('synchronous_commit', 'off', true);
   insert into public.users (telegram_user_id, username, first_name, language_code)
   values (p_telegram_user_id, p_username, p_first_name, p_language_code)
   on conflict (telegram_user_id) do update
