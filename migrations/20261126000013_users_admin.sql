@@ -7,8 +7,11 @@
 -- (plpgsql, so its plan is kept for the session: it runs on every private message, through upsert_user)
 create or replace function public._access_summary(p_telegram_user_id bigint)
 returns jsonb language plpgsql stable set search_path = '' as $$
+declare
+  v_summary jsonb;
+  v_items boolean;
 begin
-  return (select jsonb_build_object(
+  select jsonb_build_object(
     'telegram_user_id', p_telegram_user_id,
     'known', u.telegram_user_id is not null,
     'username', u.username,
@@ -18,7 +21,18 @@ begin
     'has_access', coalesce(a.coverage @> now(), false),
     'access_until', a.access_until,
     -- the end of the access held now, including what is banked right after it
-    'live_until', (select upper(p) from unnest(a.coverage) p where p @> now()),
+    'live_until', (select upper(p) from unnest(a.coverage) p where p @> now())),
+    exists (select 1 from public.subscriptions s where s.telegram_user_id = p_telegram_user_id)
+    into v_summary, v_items
+  from (select 1) one
+  left join public.users u on u.telegram_user_id = p_telegram_user_id
+  left join public.user_access a on a.telegram_user_id = p_telegram_user_id;
+  -- Most who write to the bot never held anything: without an item nothing covers now nor renews, and
+  -- the two queries over their items (a sort among them) are not worth running.
+  if not v_items then
+    return v_summary || '{"current": null, "auto_renew": false}'::jsonb;
+  end if;
+  return v_summary || jsonb_build_object(
     'current', (
       select jsonb_build_object('provider', s.provider, 'kind', s.kind, 'status', s.status,
                                 'auto_renew', s.auto_renew, 'expires_at', s.expires_at, 'plan_code', s.plan_code)
@@ -27,10 +41,7 @@ begin
       order by s.duration is not null, s.id limit 1),
     'auto_renew', exists (select 1 from public.subscriptions s
                           where s.telegram_user_id = p_telegram_user_id and s.status = 'active' and s.auto_renew
-                            and s.expires_at > now()))
-  from (select 1) one
-  left join public.users u on u.telegram_user_id = p_telegram_user_id
-  left join public.user_access a on a.telegram_user_id = p_telegram_user_id);
+                            and s.expires_at > now()));
 end $$;
 
 -- The access summary and the user's latest items (admin /user, the Mini App, group /status).
