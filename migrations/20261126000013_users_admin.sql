@@ -1,11 +1,17 @@
 -- Users (who talks to the bot, what they hold now) and the admin commands that change the ledger:
 -- /grant banks time, /revoke ends access at its moment; both are items of the access timeline.
 
+-- The access part of a user's summary: who they are and what they hold now, without the list of their
+-- items. It is what the bot reads on every private message (upsert_user); the list (a sorted aggregate
+-- of up to 10 rows, about a third of upsert_user's cost) only user_summary builds.
 -- (plpgsql, so its plan is kept for the session: it runs on every private message, through upsert_user)
-create or replace function public.user_summary(p_telegram_user_id bigint)
+create or replace function public._access_summary(p_telegram_user_id bigint)
 returns jsonb language plpgsql stable set search_path = '' as $$
+declare
+  v_summary jsonb;
+  v_items boolean;
 begin
-  return (select jsonb_build_object(
+  select jsonb_build_object(
     'telegram_user_id', p_telegram_user_id,
     'known', u.telegram_user_id is not null,
     'username', u.username,
@@ -15,7 +21,18 @@ begin
     'has_access', coalesce(a.coverage @> now(), false),
     'access_until', a.access_until,
     -- the end of the access held now, including what is banked right after it
-    'live_until', (select upper(p) from unnest(a.coverage) p where p @> now()),
+    'live_until', (select upper(p) from unnest(a.coverage) p where p @> now())),
+    exists (select 1 from public.subscriptions s where s.telegram_user_id = p_telegram_user_id)
+    into v_summary, v_items
+  from (select 1) one
+  left join public.users u on u.telegram_user_id = p_telegram_user_id
+  left join public.user_access a on a.telegram_user_id = p_telegram_user_id;
+  -- Most who write to the bot never held anything: without an item nothing covers now nor renews, and
+  -- the two queries over their items (a sort among them) are not worth running.
+  if not v_items then
+    return v_summary || '{"current": null, "auto_renew": false}'::jsonb;
+  end if;
+  return v_summary || jsonb_build_object(
     'current', (
       select jsonb_build_object('provider', s.provider, 'kind', s.kind, 'status', s.status,
                                 'auto_renew', s.auto_renew, 'expires_at', s.expires_at, 'plan_code', s.plan_code)
@@ -24,20 +41,24 @@ begin
       order by s.duration is not null, s.id limit 1),
     'auto_renew', exists (select 1 from public.subscriptions s
                           where s.telegram_user_id = p_telegram_user_id and s.status = 'active' and s.auto_renew
-                            and s.expires_at > now()),
-    'subscriptions', coalesce((
+                            and s.expires_at > now()));
+end $$;
+
+-- The access summary and the user's latest items (admin /user, the Mini App, group /status).
+create or replace function public.user_summary(p_telegram_user_id bigint)
+returns jsonb language plpgsql stable set search_path = '' as $$
+begin
+  return public._access_summary(p_telegram_user_id) || jsonb_build_object('subscriptions', coalesce((
       select jsonb_agg(jsonb_build_object('id', s.id, 'provider', s.provider, 'kind', s.kind, 'type', s.type,
                                           'status', s.status, 'auto_renew', s.auto_renew, 'starts_at', s.starts_at,
                                           'expires_at', s.expires_at, 'plan_code', s.plan_code,
                                           'event_at', coalesce(s.event_at, s.starts_at),
                                           'external_id', s.external_id) order by s.expires_at desc)
       from (select * from public.subscriptions s0 where s0.telegram_user_id = p_telegram_user_id
-            order by s0.expires_at desc limit 10) s), '[]'::jsonb))
-  from (select 1) one
-  left join public.users u on u.telegram_user_id = p_telegram_user_id
-  left join public.user_access a on a.telegram_user_id = p_telegram_user_id);
+            order by s0.expires_at desc limit 10) s), '[]'::jsonb));
 end $$;
 
+-- Registers or refreshes the sender of a private message; returns their access summary (no item list).
 create or replace function public.upsert_user(
   p_telegram_user_id bigint, p_username text default null, p_first_name text default null,
   p_language_code text default null)
@@ -50,8 +71,12 @@ begin
              where u.telegram_user_id = p_telegram_user_id
                and u.username is not distinct from p_username and u.first_name is not distinct from p_first_name
                and u.language_code is not distinct from p_language_code and u.blocked_at is null) then
-    return public.user_summary(p_telegram_user_id);
+    return public._access_summary(p_telegram_user_id);
   end if;
+  -- A new or renamed user: the commit need not wait for the WAL flush (a crash loses at most the last
+  -- fraction of a second of these upserts, which the user's next message redoes). Waiting for it would
+  -- also hold up the short calls pipelined behind this one on its connection (db/postgres.ts).
+  perform set_config('synchronous_commit', 'off', true);
   insert into public.users (telegram_user_id, username, first_name, language_code)
   values (p_telegram_user_id, p_username, p_first_name, p_language_code)
   on conflict (telegram_user_id) do update
@@ -65,7 +90,7 @@ begin
      or users.first_name is distinct from excluded.first_name
      or users.language_code is distinct from excluded.language_code
      or users.blocked_at is not null;
-  return public.user_summary(p_telegram_user_id);
+  return public._access_summary(p_telegram_user_id);
 end $$;
 
 -- /grant: p_days banked at p_at (the command's date). p_request_id (the Telegram update id) makes a

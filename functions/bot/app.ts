@@ -17,9 +17,12 @@ export interface AppDeps {
   background(task: Promise<unknown>): void;
 }
 
+/** Connections of the pool the short per-update reads share (db/postgres.ts SHORT_CALLS), as many as cores. */
+const SHORT_POOL_MAX = 2;
+
 export function createDb(config: Config): Db {
   return config.db.kind === "postgres"
-    ? createPostgresDb(config.db.url, { max: config.dbPoolMax })
+    ? createPostgresDb(config.db.url, { max: config.dbPoolMax, shortMax: SHORT_POOL_MAX })
     : lazyRpcDb(config.db.url, config.db.serviceRoleKey);
 }
 

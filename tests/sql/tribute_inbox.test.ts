@@ -55,7 +55,7 @@ Deno.test(
     const sql = adminSql();
     try {
       await resetDb(sql);
-    await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
+      await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
       const e = envelope(5101);
       const [first] = await accept(sql, [e]);
       assert.equal(first.status, "accepted");
@@ -176,7 +176,7 @@ Deno.test(
     const sql = adminSql();
     try {
       await resetDb(sql);
-    await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
+      await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
       // a date Postgres cannot read (the door's validation would have refused it; the inbox must cope anyway)
       await accept(sql, [
         envelope(5201),
@@ -215,7 +215,7 @@ Deno.test(
     const applier = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
     try {
       await resetDb(sql);
-    await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
+      await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
       await accept(sql, [envelope(5301)]);
       // another transaction holds the user's lock: the applier's wait times out (55P03, retryable)
       await holder`begin`;

@@ -2,57 +2,79 @@ import postgres from "postgres";
 import { CALL_TIMEOUT_MS, type Db, DbQueryError, DbUnavailableError, type RpcName } from "./port.ts";
 
 /**
+ * The calls every update or page makes, which read (upsert_user writes only for a new or renamed user)
+ * and take a fraction of a millisecond. With `shortMax`, they get a pool of their own that few
+ * connections serve: postgres.js then pipelines them (a call is written to a busy connection instead of
+ * waking one more backend), so under concurrency each backend answers several calls per wake-up. At 16
+ * concurrent `/status` updates this took Postgres from ~275 to ~130 µs of CPU per update (bench). The
+ * longer transactions (a Tribute event, a payment) stay on the main pool, where none waits behind another.
+ */
+const SHORT_CALLS: ReadonlySet<RpcName> = new Set<RpcName>([
+  "upsert_user",
+  "user_summary",
+  "bot_text_overrides",
+  "list_plans",
+]);
+
+/**
  * postgres.js transport (DATABASE_URL): `select public.fn(arg => $1, ...)`. Named arguments make the
  * call shape identical to PostgREST's `.rpc(fn, {arg: value})`; objects travel as jsonb.
  */
 export function createPostgresDb(
   url: string,
-  opts: { max?: number; backgroundMax?: number; connectTimeoutSeconds?: number; callTimeoutMs?: number } = {},
-): Db {
-  const db = createPool(url, opts);
-  if (opts.backgroundMax === 0) return db;
-  // background work gets its own (small) pool, opened on its first call
-  let background: Db | undefined;
-  const bg = () => background ??= createPool(url, { ...opts, max: opts.backgroundMax ?? 2 });
-  return {
-    call: db.call,
-    background: { call: (fn, args) => bg().call(fn, args), close: async () => await background?.close() },
-    async close() {
-      await Promise.all([db.close(), background?.close()]);
-    },
-  };
-}
-
-function createPool(
-  url: string,
-  opts: { max?: number; connectTimeoutSeconds?: number; callTimeoutMs?: number },
+  opts: {
+    max?: number;
+    shortMax?: number;
+    /** connections of Db.background (applying the Tribute inbox, delivering the outbox); 0: none of its own */
+    backgroundMax?: number;
+    connectTimeoutSeconds?: number;
+    callTimeoutMs?: number;
+  } = {},
 ): Db {
   const callTimeoutMs = opts.callTimeoutMs ?? CALL_TIMEOUT_MS;
-  const sql = postgres(url, {
-    max: opts.max ?? 5,
-    connect_timeout: opts.connectTimeoutSeconds ?? 2,
-    // no idle timeout: postgres.js would restart a timer on every call that leaves a connection idle
-    // (a visible cost per request); an instance keeps its few connections until it stops
-    idle_timeout: 0,
-    onnotice: () => {},
-    // bigint telegram ids and amounts come back as JS numbers (they fit in 2^53)
-    types: { bigint: postgres.BigInt },
-    transform: { undefined: null },
-  });
-  return {
-    async call<T>(fn: RpcName, args: Record<string, unknown> = {}): Promise<T> {
+  const connect = (max: number, applicationName?: string) =>
+    postgres(url, {
+      max,
+      connect_timeout: opts.connectTimeoutSeconds ?? 2,
+      // no idle timeout: postgres.js would restart a timer on every call that leaves a connection idle
+      // (a visible cost per request); an instance keeps its few connections until it stops
+      idle_timeout: 0,
+      onnotice: () => {},
+      // bigint telegram ids and amounts come back as JS numbers (they fit in 2^53)
+      types: { bigint: postgres.BigInt },
+      transform: { undefined: null },
+      ...(applicationName ? { connection: { application_name: applicationName } } : {}),
+    });
+  const sql = connect(opts.max ?? 5);
+  const short = opts.shortMax ? connect(opts.shortMax, "bot short calls") : sql;
+  // the statement of each call shape (function + argument names), built and checked once
+  const statements = new Map<string, string>();
+  const statementOf = (fn: RpcName, names: string[]): string => {
+    const key = `${fn}(${names.join()})`;
+    let statement = statements.get(key);
+    if (statement === undefined) {
       if (!/^[a-z_][a-z0-9_]*$/.test(fn)) throw new DbQueryError(`bad function name ${fn}`);
-      const names = Object.keys(args);
       for (const name of names) {
         if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new DbQueryError(`bad argument name ${name}`);
       }
-      const values = names.map((name) => toParam(args[name]));
       const argList = names.map((name, i) => `${name} => $${i + 1}`).join(", ");
+      statement = `select public.${fn}(${argList}) as result`;
+      statements.set(key, statement);
+    }
+    return statement;
+  };
+  // background work's own connections, opened on its first call
+  let background: postgres.Sql | undefined;
+  const backgroundSql = () => background ??= connect(opts.backgroundMax ?? 2, "bot background");
+
+  const callOn = (pick: (fn: RpcName) => postgres.Sql) =>
+    async function call<T>(fn: RpcName, args: Record<string, unknown> = {}): Promise<T> {
+      const names = Object.keys(args);
+      const statement = statementOf(fn, names);
+      const values = names.map((name) => toParam(args[name]));
       // prepared: described and planned once per connection (the call shapes are a small fixed set),
       // instead of a describe round trip and a fresh parse on every call
-      const query = sql.unsafe(`select public.${fn}(${argList}) as result`, values as never[], {
-        prepare: true,
-      });
+      const query = pick(fn).unsafe(statement, values as never[], { prepare: true });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -71,11 +93,22 @@ function createPool(
       } finally {
         clearTimeout(timer);
       }
-    },
-    async close() {
-      await sql.end({ timeout: 5 });
-    },
+    };
+  const close = async () => {
+    await Promise.all([
+      sql.end({ timeout: 5 }),
+      short !== sql && short.end({ timeout: 5 }),
+      background?.end({ timeout: 5 }),
+    ]);
   };
+  const db: Db = { call: callOn((fn) => SHORT_CALLS.has(fn) ? short : sql), close };
+  if (opts.backgroundMax !== 0) {
+    db.background = {
+      call: callOn(backgroundSql),
+      close: async () => void await background?.end({ timeout: 5 }),
+    };
+  }
+  return db;
 }
 
 // postgres.js describes the statement first and serialises each value for its declared parameter

@@ -1,6 +1,7 @@
 // Admin commands (private chats, ADMIN_TELEGRAM_IDS only). Everyone else gets a refusal, nothing
 // changes, and the attempt is recorded; every admin action is recorded too (public.admin_actions).
-import { Composer, GrammyError, InlineKeyboard } from "grammy";
+import { GrammyError, InlineKeyboard } from "grammy";
+import { Composer } from "./composer.ts";
 import type { AppDeps } from "../app.ts";
 import { tributeTestReport } from "../jobs/checks.ts";
 import { drainOutbox } from "../outbox/drain.ts";
@@ -175,8 +176,9 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     reply: ctx.texts.adminUsage(command, ADMIN_USAGE[command]),
   });
 
-  // The gate: a non-admin never reaches the handlers below.
-  pm.command([...ADMIN_COMMANDS], async (ctx, next) => {
+  // The gate: a non-admin never reaches the handlers below. They are registered behind it, so any other
+  // private message (every user command) passes all the admin commands with this one check.
+  const admin = pm.command([...ADMIN_COMMANDS], async (ctx, next) => {
     if (admins.has(ctx.from.id)) return await next();
     const command = ctx.msg.text.slice(1).split(/[\s@]/)[0] as AdminCommand;
     await record(ctx, command, { args: argsOf(ctx) }, "refused: not an admin", false);
@@ -184,7 +186,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     await ctx.reply(ctx.texts.notAdmin);
   });
 
-  pm.command(
+  admin.command(
     "sync_subscriptions",
     run("sync_subscriptions", async (ctx) => {
       const r = await deps.db.call<
@@ -201,7 +203,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     }),
   );
 
-  pm.command(
+  admin.command(
     "tribute_test",
     run("tribute_test", async (ctx) => {
       // the same checks npm run doctor prints (jobs/checks.ts), shown to the admin
@@ -213,7 +215,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     }),
   );
 
-  pm.command(
+  admin.command(
     "stats",
     run("stats", async (ctx) => {
       const s = await deps.db.call<{
@@ -233,7 +235,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     }),
   );
 
-  pm.command(
+  admin.command(
     "user",
     run("user", async (ctx, args) => {
       const userId = parseUserId(args[0]);
@@ -268,7 +270,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     }),
   );
 
-  pm.command(
+  admin.command(
     "grant",
     run("grant", async (ctx, args) => {
       const userId = parseUserId(args[0]);
@@ -289,7 +291,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     }),
   );
 
-  pm.command(
+  admin.command(
     "revoke",
     run("revoke", async (ctx, args) => {
       const userId = parseUserId(args[0]);
@@ -322,7 +324,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     }),
   );
 
-  pm.command(
+  admin.command(
     "refund",
     run("refund", async (ctx, args) => {
       const chargeId = args[0];
@@ -364,11 +366,11 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
   );
 
   // Editable texts (text_admin.ts): a refused text is answered with the allowed placeholders.
-  pm.command("text", run("text", (ctx, args) => textCommand(deps, ctx, args, () => usage(ctx, "text"))));
-  pm.command("texts", run("texts", (ctx) => textsCommand(deps, ctx)));
+  admin.command("text", run("text", (ctx, args) => textCommand(deps, ctx, args, () => usage(ctx, "text"))));
+  admin.command("texts", run("texts", (ctx) => textsCommand(deps, ctx)));
   // ------------------------------------------------------------------------------------- broadcasts
 
-  pm.command(
+  admin.command(
     "broadcast",
     run("broadcast", async (ctx, args) => {
       const audience = args[0]?.toLowerCase() as Audience | undefined;
@@ -408,7 +410,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     }),
   );
 
-  pm.command(
+  admin.command(
     "broadcast_status",
     run("broadcast_status", async (ctx, args) => {
       const id = args.length === 0 ? null : parseUserId(args[0]);
@@ -424,7 +426,7 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
     }),
   );
 
-  pm.command(
+  admin.command(
     "broadcast_cancel",
     run("broadcast_cancel", async (ctx, args) => {
       const id = args.length === 0 ? null : parseUserId(args[0]);
@@ -500,12 +502,12 @@ export function createAdminComposer(deps: AppDeps): Composer<BotContext> {
   });
 
   // Access codes and promo links (codes.ts).
-  pm.command(
+  admin.command(
     "code_new",
     run("code_new", (ctx, args) => codeNewCommand(deps, ctx, args, () => usage(ctx, "code_new"))),
   );
-  pm.command("codes", run("codes", (ctx) => codesCommand(deps, ctx)));
-  pm.command(
+  admin.command("codes", run("codes", (ctx) => codesCommand(deps, ctx)));
+  admin.command(
     "code_off",
     run("code_off", (ctx, args) => codeOffCommand(deps, ctx, args, () => usage(ctx, "code_off"))),
   );

@@ -16,13 +16,14 @@ import { recordFailedDelivery } from "../journal.ts";
 import { errorMessage } from "../log.ts";
 import { ADMIN_COMMANDS, createAdminComposer } from "./admin.ts";
 import { type BotContext, contextMiddleware } from "./context.ts";
+import { Composer } from "./composer.ts";
 import { checkUpdate, updateKind } from "./guard.ts";
 import { createMembersComposer } from "./members.ts";
 import { createPaymentsComposer } from "./payments.ts";
 import { createStarsSubscriptionComposer } from "./stars_subscription.ts";
 import { createSupportComposer } from "./support.ts";
 import { createTextStore } from "./text_store.ts";
-import { botApiFetch } from "./api.ts";
+import { botApiFetch, directJsonCalls } from "./api.ts";
 import { createUserComposer } from "./user.ts";
 
 /** Commands for setMyCommands (deploy): `user` for everyone, `admin` in addition for admin chats. */
@@ -101,14 +102,21 @@ export function createBot(
   const bot = new Bot<BotContext>(deps.config.telegramBotToken, {
     client: { apiRoot: deps.config.telegramApiRoot, fetch: botApiFetch },
   });
+  // innermost first: auto-retry wraps the direct JSON calls
+  bot.api.config.use(directJsonCalls(deps.config.telegramApiRoot, deps.config.telegramBotToken));
   bot.api.config.use(autoRetry(RETRY));
-  bot.use(contextMiddleware(deps, requestIdOf, createTextStore(deps)));
-  bot.use(createMembersComposer(deps));
-  bot.use(createPaymentsComposer(deps));
-  bot.use(createAdminComposer(deps));
-  bot.use(createUserComposer(deps));
-  bot.use(createStarsSubscriptionComposer(deps));
-  bot.use(createSupportComposer(deps));
+  // one lean composer (composer.ts) holds them all: the Bot's own `use` adds an async frame per call
+  bot.use(
+    new Composer<BotContext>(
+      contextMiddleware(deps, requestIdOf, createTextStore(deps)),
+      createMembersComposer(deps),
+      createPaymentsComposer(deps),
+      createAdminComposer(deps),
+      createUserComposer(deps),
+      createStarsSubscriptionComposer(deps),
+      createSupportComposer(deps),
+    ),
+  );
   return bot;
 }
 

@@ -6,8 +6,8 @@ import type { AppDeps } from "../app.ts";
 import type { TextStore } from "./text_store.ts";
 import { langOf, type Texts, textsFor } from "./texts.ts";
 
-/** `public.user_summary(...)` / `public.upsert_user(...)` as JSON (timestamps are ISO strings). */
-export interface UserSummary {
+/** `public.upsert_user(...)` as JSON: who the user is and what they hold now (timestamps are ISO strings). */
+export interface AccessSummary {
   telegram_user_id: number;
   known: boolean;
   username: string | null;
@@ -29,6 +29,10 @@ export interface UserSummary {
     plan_code: string | null;
   } | null;
   auto_renew: boolean;
+}
+
+/** `public.user_summary(...)` as JSON: the access summary and the user's latest items. */
+export interface UserSummary extends AccessSummary {
   subscriptions: Array<{
     id: number;
     provider: string;
@@ -51,7 +55,7 @@ export interface BotFlavor {
   /** The text overrides cache (admin /text invalidates it). */
   textStore: TextStore;
   /** The sender's summary, fresh from upsert_user; null for updates not from a user's private chat. */
-  summary: UserSummary | null;
+  summary: AccessSummary | null;
   /** Correlates logs with the HTTP request that carried the update. */
   requestId: string;
 }
@@ -85,7 +89,7 @@ export function contextMiddleware(
     let languageCode: string | null | undefined = ctx.from?.language_code;
     if (talksToUs(ctx)) {
       const from = ctx.from!;
-      ctx.summary = await deps.db.call<UserSummary>("upsert_user", {
+      ctx.summary = await deps.db.call<AccessSummary>("upsert_user", {
         p_telegram_user_id: from.id,
         p_username: from.username ?? null,
         p_first_name: from.first_name ?? null,

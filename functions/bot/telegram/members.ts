@@ -2,7 +2,8 @@
 // their access does not open (a
 // forwarded invite link, an old link) is removed (ban + unban) and told why; leaving is noted so
 // /sync_subscriptions knows who is inside. The bot's own membership changes (my_chat_member) are ignored.
-import { Composer, GrammyError } from "grammy";
+import { GrammyError } from "grammy";
+import { Composer } from "./composer.ts";
 import type { ChatMember } from "grammy/types";
 import type { AppDeps } from "../app.ts";
 import { errorMessage } from "../log.ts";

@@ -6,7 +6,8 @@
 // those through an invoice link (createInvoiceLink with subscription_period), so the member gets a
 // message with the link as a button. Each charge (the first and every renewal) arrives as its own
 // successful_payment and becomes a window [paid_at, subscription_expiration_date] of the timeline.
-import { type Api, Composer, InlineKeyboard } from "grammy";
+import { type Api, InlineKeyboard } from "grammy";
+import { Composer } from "./composer.ts";
 import type { AppDeps } from "../app.ts";
 import { drainOutbox } from "../outbox/drain.ts";
 import { errorMessage } from "../log.ts";

@@ -2,7 +2,8 @@
 // subscription. Telegram first (editUserStarSubscription with the latest charge of that subscription),
 // then the database (set_stars_subscription_canceled); access stays until the paid end either way.
 // A repeated command changes nothing: what the database already says is answered without a Bot API call.
-import { Composer, GrammyError } from "grammy";
+import { GrammyError } from "grammy";
+import { Composer } from "./composer.ts";
 import type { AppDeps } from "../app.ts";
 import type { BotContext } from "./context.ts";
 

@@ -7,7 +7,8 @@
 // Never a trap: the window closes after one message or after SUPPORT_WINDOW_MINUTES, commands are
 // never relayed (neither the user's nor an admin's), and an admin's reply opens the window once more
 // so the user can answer it.
-import { Composer, GrammyError } from "grammy";
+import { GrammyError } from "grammy";
+import { Composer } from "./composer.ts";
 import type { Message } from "grammy/types";
 import type { AppDeps } from "../app.ts";
 import { errorMessage } from "../log.ts";

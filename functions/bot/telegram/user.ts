@@ -5,10 +5,11 @@
 // Groups: /status and /plans (plain or `@bot`). A user's status is personal, so it goes to their
 // private chat with a short pointer in the group; Stars buttons there open the private chat
 // (`?start=buy_<code>`), because an invoice sent in a group would be payable by anyone.
-import { Composer, GrammyError, InlineKeyboard } from "grammy";
+import { GrammyError, InlineKeyboard } from "grammy";
+import { Composer } from "./composer.ts";
 import type { AppDeps } from "../app.ts";
 import { codeFromStart, redeemCode } from "./codes.ts";
-import type { BotContext, UserSummary } from "./context.ts";
+import type { AccessSummary, BotContext, UserSummary } from "./context.ts";
 import { listPlans, type Plan, sendStarsInvoice, starsPlan } from "./payments.ts";
 import { openSupportThread } from "./support.ts";
 import type { Texts } from "./texts.ts";
@@ -27,7 +28,7 @@ export function buyDeepLink(botUsername: string, planCode: string): string | nul
 }
 
 /** /status text from a user summary. */
-export function statusText(t: Texts, s: UserSummary | null): string {
+export function statusText(t: Texts, s: AccessSummary | null): string {
   if (s?.has_access) {
     const until = s.live_until ?? s.current?.expires_at ?? s.access_until;
     if (until) {
@@ -92,7 +93,7 @@ export function plansMessage(
   return { text: lines.join("\n"), keyboard: buttons > 0 ? keyboard : undefined };
 }
 
-async function currentSummary(deps: AppDeps, ctx: BotContext): Promise<UserSummary | null> {
+async function currentSummary(deps: AppDeps, ctx: BotContext): Promise<AccessSummary | null> {
   if (ctx.summary) return ctx.summary;
   if (!ctx.from) return null;
   return await deps.db.call<UserSummary>("user_summary", { p_telegram_user_id: ctx.from.id });

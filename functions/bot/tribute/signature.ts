@@ -22,7 +22,6 @@ function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-
 /** Lowercase hex HMAC-SHA256 of the body, exactly as Tribute computes `trbt-signature`. */
 export function signTributeBody(rawBody: Uint8Array | string, apiKey: string): Promise<string> {
   const bytes = typeof rawBody === "string" ? encoder.encode(rawBody) : rawBody;

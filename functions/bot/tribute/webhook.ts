@@ -1,5 +1,5 @@
 import type { AppDeps } from "../app.ts";
-import { decodeUtf8, json, parseJsonText, withLogFields } from "../http.ts";
+import { json, parseJsonBody, withLogFields } from "../http.ts";
 import { isDeterministicDbError, recordFailedDelivery } from "../journal.ts";
 import { kickOutboxDrain } from "../jobs/kick.ts";
 import { parseTributeEvent } from "./events.ts";
@@ -68,12 +68,11 @@ async function handleDelivery(
     return json(401, { error: "invalid signature" });
   }
 
-  const text = decodeUtf8(body);
-  const raw = text ?? new TextDecoder().decode(body);
-  const parsed = text === null
-    ? { ok: false as const, error: "body is not valid JSON" }
-    : parseJsonText(text);
+  // the body as text, for the journal of a delivery that fails (a body that is not UTF-8 included)
+  const rawText = () => new TextDecoder().decode(body);
+  const parsed = parseJsonBody(body);
   if (!parsed.ok) {
+    const raw = rawText();
     const failed = await recordFailedDelivery(deps, {
       source: "tribute",
       name: "unparsable",
@@ -92,7 +91,7 @@ async function handleDelivery(
       name: typeof name === "string" ? name : "unknown",
       envelope: parsed.value,
       error: message,
-      raw,
+      raw: rawText(),
     });
     deps.log.warn("tribute payload invalid", {
       request_id: requestId,
