@@ -15,6 +15,7 @@ export function kickOutboxDrain(
   deps: Pick<AppDeps, "config" | "db" | "log" | "background">,
   chunk = 10,
 ): void {
+  // (the Tribute door's acknowledgements, when a burst is under way, come first: see yieldToBurst)
   let state = kicks.get(deps);
   if (!state) kicks.set(deps, state = { running: false, again: false });
   if (state.running) {
@@ -29,6 +30,7 @@ export function kickOutboxDrain(
       let full = false;
       do {
         s.again = false;
+        await yieldToBurst(deps);
         const { drainOutbox } = await import("../outbox/drain.ts");
         const counts = await drainOutbox(bg, chunk);
         full = counts.claimed >= chunk;
@@ -39,3 +41,19 @@ export function kickOutboxDrain(
   })());
 }
 const kicks = new WeakMap<object, { running: boolean; again: boolean }>();
+
+/**
+ * While a burst of Tribute deliveries is being acknowledged (tribute/inbox.ts), a chunk of notices
+ * waits, up to NOTICES_WAIT_MS: the payments' acknowledgements and access come first, the messages
+ * about them a moment later, and a long stream still gets its notices out.
+ */
+const NOTICES_WAIT_MS = 2_000;
+async function yieldToBurst(deps: object): Promise<void> {
+  const { tributeAcksFlowing } = await import("../tribute/inbox.ts");
+  for (
+    const start = performance.now();
+    tributeAcksFlowing(deps) && performance.now() - start < NOTICES_WAIT_MS;
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -110,15 +110,14 @@ export const emptyInboxCounts = (): InboxCounts => ({
  */
 export async function applyTributeInbox(
   deps: Pick<AppDeps, "db">,
-  opts: { batch?: number; budgetMs?: number; onBatch?: (counts: InboxCounts, ms: number) => void } = {},
+  opts: { batch?: number; budgetMs?: number; onBatch?: (counts: InboxCounts) => void } = {},
 ): Promise<InboxCounts> {
   const batch = opts.batch ?? INBOX_BATCH;
   const started = Date.now();
   const total = emptyInboxCounts();
   for (;;) {
-    const t = performance.now();
     const c = await applyBatch(deps, batch);
-    opts.onBatch?.(c, performance.now() - t);
+    opts.onBatch?.(c);
     total.claimed += c.claimed;
     total.applied += c.applied;
     total.duplicates += c.duplicates;
@@ -153,8 +152,6 @@ async function applyBatch(deps: Pick<AppDeps, "db">, batch: number): Promise<Inb
  */
 const ACKS_FLOWING_MS = 10;
 const APPLY_WITHIN_MS = 400;
-/** Events per second two appliers apply on a small (2-core) machine, until batches measure it. */
-const INITIAL_APPLY_RATE = 2000;
 
 /**
  * Appliers per instance. Two keep both cores of a small machine busy on a burst (each batch is one
@@ -181,7 +178,7 @@ export function kickTributeApplier(deps: Pick<AppDeps, "config" | "db" | "log" |
       do {
         state.again = false;
         await ackFirst(state);
-        const counts = await applyTributeInbox(bg, { onBatch: (c, ms) => noteBatch(state, c, ms) });
+        const counts = await applyTributeInbox(bg, { onBatch: (c) => noteBatch(state, c) });
         // caught up (for now): deliver what the applied events queued, even if the stream goes on
         if (counts.queued) kickOutboxDrain(deps);
         if (counts.failed > 0 || counts.deferred > 0) {
@@ -198,13 +195,8 @@ export function kickTributeApplier(deps: Pick<AppDeps, "config" | "db" | "log" |
 async function ackFirst(state: ApplierState): Promise<void> {
   const deferUntil = (state.waitingSince ?? performance.now()) + APPLY_WITHIN_MS;
   state.waitingSince = undefined;
-  state.deferUntil = Math.max(state.deferUntil ?? 0, deferUntil);
-  try {
-    while (performance.now() - state.lastAccepted < ACKS_FLOWING_MS && performance.now() < deferUntil) {
-      await new Promise((resolve) => setTimeout(resolve, ACKS_FLOWING_MS));
-    }
-  } finally {
-    if (state.deferUntil === deferUntil) state.deferUntil = undefined;
+  while (performance.now() - state.lastAccepted < ACKS_FLOWING_MS && performance.now() < deferUntil) {
+    await new Promise((resolve) => setTimeout(resolve, ACKS_FLOWING_MS));
   }
 }
 
@@ -218,28 +210,26 @@ export function noteAccepted(deps: object): void {
 }
 
 /**
- * How far behind the appliers may fall. The door acknowledges early only while what this instance has
- * acknowledged and not applied can still be applied within LAG_BUDGET_MS: the appliers' remaining wait
- * (ackFirst) plus the backlog at the rate they were last seen to apply. Beyond that it applies each
- * delivery before answering again, so under a stream longer than a burst the acknowledgements slow
- * down to what the database can apply (backpressure) and access stays within about a second of each.
+ * How far behind the appliers may fall: once this many deliveries acknowledged here wait unapplied
+ * (about a second of work for two appliers on a small machine), the door applies each delivery before
+ * answering again until they catch up. A stream that outruns the database is slowed to what it can
+ * apply (backpressure) instead of piling up acknowledged work; a burst of a thousand never gets here.
  */
-const LAG_BUDGET_MS = 700;
+export const INBOX_MAX_UNAPPLIED = 2000;
 
-/** Should the door stop acknowledging early (see LAG_BUDGET_MS)? */
+/** Should the door stop acknowledging early (see INBOX_MAX_UNAPPLIED)? */
 export function inboxFull(deps: object): boolean {
-  const state = applierState(deps);
-  const waitLeft = Math.max(0, (state.deferUntil ?? 0) - performance.now());
-  return state.unapplied > state.applyRate * (LAG_BUDGET_MS - waitLeft) / 1000;
+  return applierState(deps).unapplied >= INBOX_MAX_UNAPPLIED;
 }
 
-/** After each batch: what is left to apply, and the appliers' rate (events/s, smoothed). */
-function noteBatch(state: ApplierState, c: InboxCounts, ms: number): void {
+/** After each batch: what is left to apply. */
+function noteBatch(state: ApplierState, c: InboxCounts): void {
   state.unapplied = Math.max(0, state.unapplied - c.claimed + c.deferred);
-  // two appliers share the work: the instance applies about twice one applier's rate
-  if (c.claimed >= 16 && ms > 0) {
-    state.applyRate = 0.5 * state.applyRate + 0.5 * APPLIERS * c.claimed / (ms / 1000);
-  }
+}
+
+/** Were deliveries acknowledged here in the last few milliseconds (a burst under way)? */
+export function tributeAcksFlowing(deps: object): boolean {
+  return performance.now() - applierState(deps).lastAccepted < ACKS_FLOWING_MS;
 }
 
 /** Is this instance still applying deliveries it acknowledged? */
@@ -255,12 +245,8 @@ interface ApplierState {
   lastAccepted: number;
   /** of the oldest acknowledgement since an applier last started a round; undefined: none */
   waitingSince?: number;
-  /** until when an applier is waiting for the acknowledgements (ackFirst); undefined: none waits */
-  deferUntil?: number;
   /** acknowledged here and not yet claimed by an applier (an estimate: appliers also take others' rows) */
   unapplied: number;
-  /** events per second the appliers of this instance apply, smoothed over the last batches */
-  applyRate: number;
 }
 const appliers = new WeakMap<object, ApplierState>();
 function applierState(deps: object): ApplierState {
@@ -273,7 +259,6 @@ function applierState(deps: object): ApplierState {
         again: false,
         lastAccepted: -Infinity,
         unapplied: 0,
-        applyRate: INITIAL_APPLY_RATE,
       },
     );
   }
