@@ -238,7 +238,7 @@ async function httpBench() {
     PATH: Deno.env.get("PATH") ?? "",
     ...(Deno.env.get("NO_APPLIER") ? { NO_APPLIER: "1" } : {}),
     // the V8 settings the local server runs with (scripts/stack.sh): Supabase gives an isolate 150 MB
-    DENO_V8_FLAGS: Deno.env.get("DENO_V8_FLAGS") ?? "--max-semi-space-size=2",
+    DENO_V8_FLAGS: Deno.env.get("DENO_V8_FLAGS") ?? "--max-semi-space-size=2,--max-old-space-size=96",
     DATABASE_URL: url,
     FN_PORT: String(fnPort),
     TELEGRAM_BOT_TOKEN: "1:bench",
