@@ -53,7 +53,16 @@ export function acceptTributeDelivery(
 async function writeWaiting(deps: Pick<AppDeps, "db">, q: { waiting: Waiting[]; writing: number }) {
   q.writing++;
   try {
-    while (q.waiting.length) await writeBatch(deps, q.waiting.splice(0, ACCEPT_ROWS));
+    while (q.waiting.length) {
+      try {
+        await writeBatch(deps, q.waiting.splice(0, ACCEPT_ROWS));
+      } catch (err) {
+        // The database is away (refused, or silent for the call's 3 s): what waits behind this write
+        // would wait as long again, so it is answered now (503, the sender retries), and every
+        // delivery hears within about 3 s of arriving, as a call of its own would.
+        for (const w of q.waiting.splice(0)) w.reject(err);
+      }
+    }
   } finally {
     q.writing--;
   }
@@ -74,6 +83,7 @@ async function writeBatch(deps: Pick<AppDeps, "db">, batch: Waiting[]): Promise<
       return;
     }
     for (const w of batch) w.reject(err);
+    if (err instanceof DbUnavailableError) throw err;
   }
 }
 
