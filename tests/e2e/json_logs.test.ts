@@ -6,16 +6,9 @@
 import assert from "node:assert/strict";
 import { messageUpdate, startFakeTelegram } from "../support/fake_telegram.ts";
 import { adminSql, DATABASE_URL, resetDb } from "../support/harness.ts";
-import { PROJECT_ROOT } from "../support/scripts.ts";
+import { freePort, spawnServe } from "../support/scripts.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
   let text = "";
@@ -33,31 +26,7 @@ Deno.test("logs: every stdout and stderr line of the served function is one JSON
   const port = freePort();
   const url = `http://127.0.0.1:${port}/functions/v1/bot`;
   await resetDb(sql);
-  const server = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "scripts/serve.ts",
-      "--env-file",
-      "/nonexistent/.env",
-    ],
-    cwd: PROJECT_ROOT,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      NO_COLOR: "1",
-      FN_PORT: String(port),
-      DATABASE_URL,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const server = spawnServe(port, { DATABASE_URL, TELEGRAM_API_ROOT: telegram.apiRoot });
   const stdout = readAll(server.stdout);
   const stderr = readAll(server.stderr);
   try {

@@ -4,16 +4,9 @@ import assert from "node:assert/strict";
 import { startFakeTelegram } from "../support/fake_telegram.ts";
 import { adminSql, DATABASE_URL, resetDb } from "../support/harness.ts";
 import { awayFromMinuteBoundary, insertSubscription } from "../support/jobs_fixtures.ts";
-import { PROJECT_ROOT, runScript } from "../support/scripts.ts";
+import { freePort, runScript, spawnServe } from "../support/scripts.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 Deno.test(
   "serve + local_cron: placeholders announced, /functions/v1/bot and what lies under it only, the cron call reports counts",
@@ -23,30 +16,7 @@ Deno.test(
     const telegram = startFakeTelegram();
     const port = freePort();
     const url = `http://127.0.0.1:${port}/functions/v1/bot`;
-    const server = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        "scripts/serve.ts",
-        "--env-file",
-        "/nonexistent/.env",
-      ],
-      cwd: PROJECT_ROOT,
-      clearEnv: true,
-      env: {
-        PATH: Deno.env.get("PATH") ?? "",
-        HOME: Deno.env.get("HOME") ?? "/tmp",
-        ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-        NO_COLOR: "1",
-        FN_PORT: String(port),
-        DATABASE_URL,
-        TELEGRAM_API_ROOT: telegram.apiRoot,
-      },
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const server = spawnServe(port, { DATABASE_URL, TELEGRAM_API_ROOT: telegram.apiRoot });
     const output: string[] = [];
     const reader = server.stdout.pipeThrough(
       new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,

@@ -7,48 +7,21 @@ import { signTributeBody } from "../../functions/bot/tribute/signature.ts";
 import { startFakeTelegram } from "../support/fake_telegram.ts";
 import { adminSql, CRON_SECRET, DATABASE_URL, resetDb, TRIBUTE_KEY } from "../support/harness.ts";
 import { awayFromMinuteBoundary } from "../support/jobs_fixtures.ts";
-import { PROJECT_ROOT } from "../support/scripts.ts";
+import { freePort, spawnServe } from "../support/scripts.ts";
 import { runPool } from "./support.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const EVENTS = 300;
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 function startServer(port: number, apiRoot: string) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "scripts/serve.ts",
-      "--env-file",
-      "/nonexistent/.env",
-    ],
-    cwd: PROJECT_ROOT,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-      NO_COLOR: "1",
-      FN_PORT: String(port),
-      DATABASE_URL,
-      TELEGRAM_API_ROOT: apiRoot,
-      TELEGRAM_BOT_TOKEN: "123456:crash-test",
-      TELEGRAM_WEBHOOK_SECRET: "crash-test-webhook-secret",
-      TRIBUTE_API_KEY: TRIBUTE_KEY,
-      CRON_SECRET,
-    },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return spawnServe(port, {
+    DATABASE_URL,
+    TELEGRAM_API_ROOT: apiRoot,
+    TELEGRAM_BOT_TOKEN: "123456:crash-test",
+    TELEGRAM_WEBHOOK_SECRET: "crash-test-webhook-secret",
+    TRIBUTE_API_KEY: TRIBUTE_KEY,
+    CRON_SECRET,
+  }, "null");
 }
 
 async function waitUp(url: string) {

@@ -40,6 +40,42 @@ export async function runScript(
   return { code: out.code, stdout, stderr, output: stdout + stderr };
 }
 
+/** A TCP port nothing listens on right now (for a server a test starts as a subprocess). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/**
+ * scripts/serve.ts as `npm start` runs it, as a subprocess on `port`, with only the environment given
+ * (no .env: what is missing gets its local placeholder) and stdout/stderr piped or dropped.
+ */
+export function spawnServe(
+  port: number,
+  env: Record<string, string>,
+  output: "piped" | "null" = "piped",
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "scripts/serve.ts",
+      "--env-file",
+      "/nonexistent/.env",
+    ],
+    cwd: PROJECT_ROOT,
+    clearEnv: true,
+    env: { ...baseEnv(), FN_PORT: String(port), ...env },
+    stdin: "null",
+    stdout: output,
+    stderr: output,
+  }).spawn();
+}
+
 /**
  * A stand-in for the Supabase CLI: records each invocation (one line of arguments) in `log`, copies
  * files passed with --env-file/--file next to it, and exits 1 when its arguments contain `failOn`.
