@@ -49,11 +49,6 @@ const kicks = new WeakMap<object, { running: boolean; again: boolean }>();
  */
 const NOTICES_WAIT_MS = 2_000;
 async function yieldToBurst(deps: object): Promise<void> {
-  const { tributeAcksFlowing } = await import("../tribute/inbox.ts");
-  for (
-    const start = performance.now();
-    tributeAcksFlowing(deps) && performance.now() - start < NOTICES_WAIT_MS;
-  ) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const { waitForBurst } = await import("../tribute/inbox.ts");
+  await waitForBurst(deps, NOTICES_WAIT_MS);
 }

@@ -205,7 +205,12 @@ export function kickTributeApplier(deps: Pick<AppDeps, "config" | "db" | "log" |
 async function ackFirst(state: ApplierState): Promise<void> {
   const deferUntil = (state.waitingSince ?? performance.now()) + APPLY_WITHIN_MS;
   state.waitingSince = undefined;
-  while (performance.now() - state.lastAccepted < ACKS_FLOWING_MS && performance.now() < deferUntil) {
+  await whileAcksFlow(state, deferUntil);
+}
+
+/** Waits while acknowledgements flow here (one within ACKS_FLOWING_MS), until `deadline` at the latest. */
+async function whileAcksFlow(state: ApplierState, deadline: number): Promise<void> {
+  while (performance.now() - state.lastAccepted < ACKS_FLOWING_MS && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, ACKS_FLOWING_MS));
   }
 }
@@ -237,9 +242,9 @@ function noteBatch(state: ApplierState, c: InboxCounts): void {
   state.unapplied = Math.max(0, state.unapplied - c.claimed + c.deferred);
 }
 
-/** Were deliveries acknowledged here in the last few milliseconds (a burst under way)? */
-export function tributeAcksFlowing(deps: object): boolean {
-  return performance.now() - applierState(deps).lastAccepted < ACKS_FLOWING_MS;
+/** Waits, for at most `maxMs`, while this instance is acknowledging a burst (other work yields to it). */
+export function waitForBurst(deps: object, maxMs: number): Promise<void> {
+  return whileAcksFlow(applierState(deps), performance.now() + maxMs);
 }
 
 /** Is this instance still applying deliveries it acknowledged? */
