@@ -12,7 +12,7 @@ import {
 } from "./inbox.ts";
 import { verifyTributeSignature } from "./signature.ts";
 
-/** What apply_tribute_event / accept_tribute_event return (the fields the route reads). */
+/** What apply_tribute_delivery, or accept_tribute_events for one delivery, returns (the fields read here). */
 interface ApplyResult {
   /** applied (processed, duplicate, ignored), or written to the inbox to be applied right after (accepted) */
   status: "processed" | "duplicate" | "ignored" | "accepted";
@@ -114,10 +114,10 @@ async function handleDelivery(
   try {
     // The envelope as parsed, as text: one serialisation, numbers in one canonical spelling, read the
     // same way by both functions (the payload's dedupe key does not depend on the way in).
-    const body = JSON.stringify(parsed.value);
+    const envelope = JSON.stringify(parsed.value);
     applied = burst
-      ? await acceptTributeDelivery(deps, event.name, body)
-      : await deps.db.call<ApplyResult>("apply_tribute_delivery", { p_name: event.name, p_body: body });
+      ? await acceptTributeDelivery(deps, event.name, envelope)
+      : await deps.db.call<ApplyResult>("apply_tribute_delivery", { p_name: event.name, p_body: envelope });
   } catch (err) {
     // A value the schema let through but Postgres refuses (a NUL in a string, a constraint): the same
     // body fails the same way on every retry, so it is a bad payload, not an outage. The transaction
