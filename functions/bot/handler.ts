@@ -1,5 +1,5 @@
 import type { AppDeps } from "./app.ts";
-import { DbUnavailableError } from "./db/port.ts";
+import { DbUnavailableError, isLostRace } from "./db/port.ts";
 import { BodyTooLargeError, json, logFieldsOf, parseJsonBody, readBodyLimited, safeEqual } from "./http.ts";
 import { errorMessage } from "./log.ts";
 import { handleTributeWebhook } from "./tribute/webhook.ts";
@@ -72,6 +72,15 @@ export function createHandler(deps: AppDeps): (request: Request) => Promise<Resp
       } else if (err instanceof DbUnavailableError) {
         deps.log.error("database unavailable", { request_id: requestId, route, error: err.message });
         response = json(503, { error: "database unavailable, retry later" }, { "retry-after": "30" });
+      } else if (isLostRace(err)) {
+        // the transaction lost a race and rolled back whole: the same request succeeds when sent again
+        deps.log.warn("database call lost a race", {
+          request_id: requestId,
+          route,
+          code: err.code,
+          error: err.message,
+        });
+        response = json(503, { error: "database busy, retry", code: err.code }, { "retry-after": "1" });
       } else {
         deps.log.error("request failed", { request_id: requestId, route, error: errorMessage(err) });
         response = json(500, { error: "internal error", request_id: requestId });

@@ -57,11 +57,19 @@ async function deliverWithRetry(
   while (true) {
     const started = performance.now();
     const res = await h.postTribute(event);
-    await res.body?.cancel();
+    const text = await res.text();
     answers.push({ status: res.status, ms: performance.now() - started });
-    if (res.status !== 503) return res.status;
+    if (res.status !== 503) {
+      if (res.status !== 200) console.error(`final answer ${res.status}: ${text}`);
+      return res.status;
+    }
     assert.ok(res.headers.get("retry-after"), "a 503 says when to retry");
-    assert.ok(Date.now() < deadline, "the event was not applied before the deadline");
+    assert.ok(
+      Date.now() < deadline,
+      `the event was not applied before the deadline; ${answers.length} answers so far, the last after ` +
+        `${Math.round(answers.at(-1)!.ms)} ms: ${text}; the function's last log lines:\n` +
+        h.logs.slice(-5).join("\n"),
+    );
     await sleep(150);
   }
 }
@@ -144,7 +152,10 @@ Deno.test(
         assert.equal(status, 200, `final answer ${status}`);
         if (++applied === 10) {
           outage = injectOutage();
-          outage.catch(() => stopping()); // a failed injection must not leave the stream waiting
+          outage.catch((err) => { // a failed injection must not leave the stream waiting
+            console.error("the outage injection failed:", err);
+            stopping();
+          });
         }
       });
       assert.ok(outage, "the outage was injected mid-stream");
@@ -243,6 +254,55 @@ Deno.test(
       proxy.thaw();
       await h.close();
       await proxy.close();
+    }
+  },
+);
+
+Deno.test(
+  "fault: a call cancelled inside Postgres (SQLSTATE 57014, as a late cancel request does) answers 503, the retry applies once",
+  opts,
+  async () => {
+    // After a frozen connection thaws, the cancel request sent for the call given up on can reach the
+    // server while that connection runs the next call, and cancels it. Here the cancel is sent on purpose
+    // to a delivery waiting for its user's lock: the answer must tell Tribute to retry (503), not 500.
+    const h = await startHarness();
+    const lockSql = adminSql();
+    try {
+      const user = 882_000_001;
+      const now = Date.now();
+      const event = subscriptionEvent("new_subscription", user, 88_201, now - 1000, now + 30 * DAY);
+      await lockSql`select pg_advisory_lock(7001, hashtext(${String(user)}))`;
+      const inFlight = h.postTribute(event);
+      let pid: number | undefined;
+      for (let i = 0; i < 200 && pid === undefined; i++) {
+        const rows = await lockSql<{ pid: number }[]>`
+          select pid from pg_locks where locktype = 'advisory' and not granted limit 1`;
+        pid = rows[0]?.pid;
+        if (pid === undefined) await sleep(25);
+      }
+      assert.ok(pid, "the delivery waits for its user's lock");
+      await lockSql`select pg_cancel_backend(${pid})`;
+      const res = await inFlight;
+      const body = await res.json();
+      assert.equal(res.status, 503, JSON.stringify(body));
+      assert.equal(body.code, "57014");
+      assert.equal(res.headers.get("retry-after"), "1");
+      const [before] = await h.sql`
+        select count(*)::int as n from public.webhook_events where telegram_user_id = ${user}`;
+      assert.equal(before.n, 0, "the cancelled transaction left nothing behind");
+
+      await lockSql`select pg_advisory_unlock(7001, hashtext(${String(user)}))`;
+      const answers: Answer[] = [];
+      assert.equal(await deliverWithRetry(h, event, answers, Date.now() + 10_000), 200);
+      await h.settle();
+      const [after] = await h.sql`
+        select (select count(*)::int from public.webhook_events
+                 where telegram_user_id = ${user} and status = 'processed') as journal,
+               public.has_access(${user}) as access`;
+      assert.deepEqual({ ...after }, { journal: 1, access: true });
+    } finally {
+      await lockSql.end({ timeout: 1 }).catch(() => {});
+      await h.close();
     }
   },
 );

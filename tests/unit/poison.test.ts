@@ -3,7 +3,7 @@
 // refused at the door; the journal can store any parsed body; what counts as retryable.
 import assert from "node:assert/strict";
 import { GrammyError, HttpError } from "grammy";
-import { DbQueryError, DbUnavailableError } from "../../functions/bot/db/port.ts";
+import { DbQueryError, DbUnavailableError, isLostRace } from "../../functions/bot/db/port.ts";
 import { jsonDepth, parseJsonBody } from "../../functions/bot/http.ts";
 import { isDeterministicDbError, storableJson, storableText } from "../../functions/bot/journal.ts";
 import { isRetryable } from "../../functions/bot/telegram/bot.ts";
@@ -135,4 +135,13 @@ Deno.test("errors: data and constraint errors are deterministic; outages and Bot
   assert.equal(isRetryable(new DbQueryError("no such function", "42883")), false);
   assert.equal(isRetryable(new DbQueryError("deadlock", "40P01")), true);
   assert.equal(isRetryable(new DbQueryError("serialization", "40001")), true);
+  assert.equal(isRetryable(new DbQueryError("lock not available", "55P03")), true);
+  assert.equal(isRetryable(new DbQueryError("canceling statement due to user request", "57014")), true);
+  // the door's 503 for a lost race (handler.ts) and the bot's redelivery agree on what a race is
+  for (const code of ["40001", "40P01", "55P03", "57014"]) {
+    assert.equal(isLostRace(new DbQueryError("x", code)), true);
+  }
+  for (const code of ["22P02", "23505", "42883", "P0001", "57P01", undefined]) {
+    assert.equal(isLostRace(new DbQueryError("x", code)), false, String(code));
+  }
 });

@@ -104,3 +104,21 @@ export class DbQueryError extends Error {
     super(message);
   }
 }
+
+/**
+ * SQLSTATEs of a transaction that lost a race and rolled back whole: serialization failure and deadlock
+ * (class 40), lock not available (55P03), statement cancelled (57014). The last one also comes from a
+ * cancel request the server received late: a call given up on a frozen connection sends one, and when
+ * the network returns it can land on the next call that connection runs. The same call run again
+ * succeeds.
+ */
+const LOST_RACE_SQLSTATE = /^(40|55P03|57014)/;
+
+export function isLostRace(err: unknown): err is DbQueryError {
+  return err instanceof DbQueryError && LOST_RACE_SQLSTATE.test(err.code ?? "");
+}
+
+/** Can the same call, sent again, succeed? The database was away, or the transaction lost a race. */
+export function isTransientDbError(err: unknown): boolean {
+  return err instanceof DbUnavailableError || isLostRace(err);
+}

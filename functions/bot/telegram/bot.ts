@@ -11,7 +11,7 @@ import { Bot, BotError, GrammyError, HttpError } from "grammy";
 import type { BotCommand, Update } from "grammy/types";
 import { autoRetry } from "@grammyjs/auto-retry";
 import type { AppDeps } from "../app.ts";
-import { DbQueryError, DbUnavailableError } from "../db/port.ts";
+import { isTransientDbError } from "../db/port.ts";
 import { recordFailedDelivery } from "../journal.ts";
 import { errorMessage } from "../log.ts";
 import { ADMIN_COMMANDS, createAdminComposer } from "./admin.ts";
@@ -122,10 +122,7 @@ export function createBot(
 
 /** Can a redelivery of the update succeed where this attempt failed? */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof DbUnavailableError) return true;
-  // a transaction that lost a race (serialization failure, deadlock, lock timeout, cancelled
-  // statement) succeeds when run again
-  if (err instanceof DbQueryError && /^(40|55P03|57014)/.test(err.code ?? "")) return true;
+  if (isTransientDbError(err)) return true;
   if (err instanceof HttpError) return true; // the Bot API could not be reached
   if (err instanceof GrammyError) return err.error_code === 429 || err.error_code >= 500;
   return false;
