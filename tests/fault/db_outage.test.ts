@@ -10,6 +10,8 @@ import postgres from "postgres";
 import { createPostgresDb } from "../../functions/bot/db/postgres.ts";
 import { adminSql, DATABASE_URL, type Harness, startHarness } from "../support/harness.ts";
 import { messageUpdate } from "../support/fake_telegram.ts";
+import { freePort } from "../support/scripts.ts";
+import { DbUnavailableError } from "../../functions/bot/db/port.ts";
 import { postgresUp, runPool, sleep, startFreezableProxy, startPostgres, stopPostgres } from "./support.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -160,8 +162,13 @@ Deno.test(
       });
       assert.ok(outage, "the outage was injected mid-stream");
       const { victim: victimAnswer } = await outage;
-      assert.equal(victimAnswer.status, 503, "the request in flight when Postgres stopped answers 503");
-      assert.ok(victimAnswer.ms <= BOUND_MS, `in-flight 503 after ${Math.round(victimAnswer.ms)} ms`);
+      // A fast shutdown signals every backend at once; on a busy machine the lock holder can die first and
+      // the victim commit before its own signal lands (seen once with a CPU hog beside the test). Then it
+      // was applied before the stop, and its 200 is true; otherwise it is a 503 within the bound.
+      assert.ok([200, 503].includes(victimAnswer.status), `in flight at the stop: ${victimAnswer.status}`);
+      if (victimAnswer.status === 503) {
+        assert.ok(victimAnswer.ms <= BOUND_MS, `in-flight 503 after ${Math.round(victimAnswer.ms)} ms`);
+      }
       // Tribute retries the victim too
       assert.equal(await deliverWithRetry(h, victim, answers, deadline), 200);
       await h.settle();
@@ -303,6 +310,43 @@ Deno.test(
     } finally {
       await lockSql.end({ timeout: 1 }).catch(() => {});
       await h.close();
+    }
+  },
+);
+
+Deno.test(
+  "fault: a call given up on while its connection waits to reconnect does not wedge the pool when the database returns",
+  opts,
+  async () => {
+    // Seen in CI (stopped mid-stream, on a busy machine): after an outage longer than the call deadline,
+    // every call timed out for 90 s although Postgres was back. postgres.js hands a call to a closed
+    // connection as the one to run once it has reconnected; after failed attempts it waits (backoff)
+    // before reconnecting. Cancelling that call (our deadline did) left the connection, once connected,
+    // with nothing to run and never marked open: every later call queued behind it forever.
+    const port = freePort(); // nothing listens here yet: the database is "down"
+    const url = new URL(DATABASE_URL);
+    url.port = String(port);
+    const db = createPostgresDb(url.toString(), { max: 1, backgroundMax: 0, callTimeoutMs: 400 });
+    let proxy: ReturnType<typeof startFreezableProxy> | undefined;
+    try {
+      // refused attempts: each one lengthens the wait before the connection's next attempt
+      for (let i = 0; i < 8; i++) await assert.rejects(db.call("list_plans"), DbUnavailableError);
+      proxy = startFreezableProxy(DATABASE_URL, port); // the database is back
+      // this call is handed to the connection while it waits to reconnect, and given up on at 400 ms
+      const started = performance.now();
+      await assert.rejects(db.call("list_plans"), DbUnavailableError);
+      assert.ok(performance.now() - started < 1000);
+      // within a few seconds of its return, calls are answered again
+      let answered = false;
+      const until = Date.now() + 10_000;
+      while (!answered && Date.now() < until) {
+        answered = await db.call<unknown[]>("list_plans").then(() => true, () => false);
+        if (!answered) await sleep(200);
+      }
+      assert.ok(answered, "calls answered again after the database returned");
+    } finally {
+      await db.close();
+      await proxy?.close();
     }
   },
 );

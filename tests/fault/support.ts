@@ -108,10 +108,10 @@ export interface FreezableProxy {
   close(): Promise<void>;
 }
 
-export function startFreezableProxy(targetUrl = DATABASE_URL): FreezableProxy {
+export function startFreezableProxy(targetUrl = DATABASE_URL, port = 0): FreezableProxy {
   const target = new URL(targetUrl);
   const targetPort = Number(target.port || 5432);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const sockets = new Set<Deno.Conn>();
   let frozen = false;
   let thawed: () => void = () => {};
