@@ -236,7 +236,6 @@ async function httpBench() {
   const floorUrl = `http://127.0.0.1:${floorPort}/`;
   const fnEnv: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "",
-    ...(Deno.env.get("NO_APPLIER") ? { NO_APPLIER: "1" } : {}),
     // the V8 settings the local server runs with (scripts/stack.sh): Supabase gives an isolate 150 MB
     DENO_V8_FLAGS: Deno.env.get("DENO_V8_FLAGS") ?? "--max-semi-space-size=2,--max-old-space-size=96",
     DATABASE_URL: url,

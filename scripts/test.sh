@@ -30,4 +30,6 @@ if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/noto/NotoColor
   fi
 fi
 echo "==> Running tests (deno test; the tests empty the local database's tables)" >&2
-node_modules/.bin/deno test --allow-all --quiet "${@:-tests/}"
+# --quiet also hides what the tests print (the fault suite's figures): TEST_OUTPUT=1 shows it
+quiet="--quiet"; [ "${TEST_OUTPUT:-0}" = "1" ] && quiet=""
+node_modules/.bin/deno test --allow-all $quiet "${@:-tests/}"
