@@ -39,6 +39,9 @@ export function createPostgresDb(
       // no idle timeout: postgres.js would restart a timer on every call that leaves a connection idle
       // (a visible cost per request); an instance keeps its few connections until it stops
       idle_timeout: 0,
+      // after a failed attempt a connection waits before the next one: 0.1, 0.2, 0.4, 0.8, then 1 s (the
+      // default grows to 10-20 s, so a database back after a long outage went unused that long)
+      backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
       onnotice: () => {},
       // bigint telegram ids and amounts come back as JS numbers (they fit in 2^53)
       types: { bigint: postgres.BigInt },
