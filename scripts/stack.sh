@@ -138,7 +138,10 @@ db_start() { # sets DB_STATE to "started" or "running"
     DB_STATE=running; return
   fi
   step "Starting Postgres $(basename "$(dirname "$PG_BIN")") with pg_cron on 127.0.0.1:$PG_PORT"
-  as_pg "'$PG_BIN/pg_ctl' -D '$PG_DATA' -l '$PG_LOG' -w -t 60 start -o \"-p $PG_PORT -k '$PG_HOME' -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_cron,pg_stat_statements -c cron.database_name=postgres -c cron.timezone=UTC -c timezone=UTC\"" \
+  # cron.use_background_workers: pg_cron runs each job in a background worker of the server. Its default,
+  # a libpq connection to localhost, fails here (every login needs a password), and the jobs only ever
+  # logged "connection failed".
+  as_pg "'$PG_BIN/pg_ctl' -D '$PG_DATA' -l '$PG_LOG' -w -t 60 start -o \"-p $PG_PORT -k '$PG_HOME' -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_cron,pg_stat_statements -c cron.database_name=postgres -c cron.use_background_workers=on -c max_worker_processes=16 -c cron.timezone=UTC -c timezone=UTC\"" \
     >"$LOGS/pg_ctl.log" 2>&1 || { cat "$PG_LOG" >>"$LOGS/pg_ctl.log" 2>/dev/null; fail "starting Postgres" "$LOGS/pg_ctl.log"; }
   ok "Postgres is up"
   DB_STATE=started
