@@ -78,10 +78,16 @@ begin
   insert into public.users (telegram_user_id) values (v_user) on conflict do nothing;
 
   if v_kind = 'subscription' then
+    -- A new row starts with what _tribute_fold reads off its first event (type, provider expiry, last
+    -- event, plan), so that the recompute below finds them right and writes the row once, not twice
+    -- (the fold's update is skipped when nothing differs; it still corrects whatever does).
     insert into public.subscriptions as s (telegram_user_id, provider, external_id, kind, type, status, starts_at,
-                                           expires_at, event_at, details)
-    values (v_user, 'tribute', p_payload ->> 'subscription_id', 'subscription', coalesce(p_payload ->> 'type', 'regular'),
-            'active', v_created, v_created, v_created,
+                                           expires_at, event_at, provider_expires_at, last_event_at, plan_code,
+                                           details)
+    values (v_user, 'tribute', p_payload ->> 'subscription_id', 'subscription',
+            coalesce(nullif(p_payload ->> 'type', ''), 'regular'), 'active', v_created, v_created, v_created,
+            coalesce(nullif(p_payload ->> 'expires_at', '')::timestamptz, v_created + interval '30 days'), v_created,
+            (select p.code from public.plans p where p.tribute_subscription_id::text = p_payload ->> 'subscription_id'),
             jsonb_strip_nulls(jsonb_build_object('subscription_name', p_payload -> 'subscription_name',
               'period', p_payload -> 'period', 'period_id', p_payload -> 'period_id',
               'channel_id', p_payload -> 'channel_id')))
