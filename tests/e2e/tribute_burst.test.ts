@@ -3,25 +3,10 @@
 // the inbox ("accepted") and applied right after. Either way each delivery has one effect, the journal
 // keeps the id the 200 named, and each new member gets one invite.
 import assert from "node:assert/strict";
-import { startHarness } from "../support/harness.ts";
+import { startHarness, subscriptionEnvelope } from "../support/harness.ts";
 import { runPool } from "../fault/support.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-function subscription(user: number) {
-  return {
-    name: "new_subscription",
-    created_at: new Date(Date.now() - 60_000).toISOString(),
-    sent_at: new Date().toISOString(),
-    payload: {
-      subscription_id: user,
-      telegram_user_id: user,
-      amount: 700,
-      currency: "eur",
-      expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    },
-  };
-}
 
 Deno.test(
   "tribute burst: alone it is applied before the 200, in a burst accepted and applied right after",
@@ -30,7 +15,7 @@ Deno.test(
     const h = await startHarness();
     try {
       // alone: applied when the answer comes
-      const alone = await h.postTribute(subscription(7_700_000));
+      const alone = await h.postTribute(subscriptionEnvelope(7_700_000));
       assert.equal(alone.status, 200);
       assert.equal((await alone.json()).status, "processed");
       const [{ has }] = await h.sql`select public.has_access(7700000) as has`;
@@ -39,7 +24,7 @@ Deno.test(
 
       // a burst: 60 deliveries, 16 at a time, and a copy of each sent again while they are in flight
       const users = Array.from({ length: 60 }, (_, i) => 7_700_001 + i);
-      const bodies = new Map(users.map((u) => [u, subscription(u)]));
+      const bodies = new Map(users.map((u) => [u, subscriptionEnvelope(u)]));
       // what each copy's 200 said (a copy applied at once while the other waits in the inbox is
       // possible: the waiting one is a duplicate when applied; the journal and payments check that)
       const answers = new Map<number, Array<{ status: string; event_id: number }>>();

@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { signTributeBody } from "../../functions/bot/tribute/signature.ts";
 import { startFakeTelegram } from "../support/fake_telegram.ts";
-import { adminSql, CRON_SECRET, DATABASE_URL, resetDb, TRIBUTE_KEY } from "../support/harness.ts";
+import {
+  adminSql,
+  CRON_SECRET,
+  DATABASE_URL,
+  resetDb,
+  subscriptionEnvelope,
+  TRIBUTE_KEY,
+} from "../support/harness.ts";
 import { awayFromMinuteBoundary } from "../support/jobs_fixtures.ts";
 import { freePort, spawnServe } from "../support/scripts.ts";
 import { runPool } from "./support.ts";
@@ -54,18 +61,7 @@ Deno.test(
 
         const deliveries = await Promise.all(Array.from({ length: EVENTS }, async (_, i) => {
           const user = 8_100_000 + i;
-          const body = JSON.stringify({
-            name: "new_subscription",
-            created_at: new Date(Date.now() - 60_000).toISOString(),
-            sent_at: new Date().toISOString(),
-            payload: {
-              subscription_id: user,
-              telegram_user_id: user,
-              amount: 700,
-              currency: "eur",
-              expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-            },
-          });
+          const body = JSON.stringify(subscriptionEnvelope(user));
           return { user, body, signature: await signTributeBody(body, TRIBUTE_KEY) };
         }));
         acked.clear();

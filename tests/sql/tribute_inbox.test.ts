@@ -4,44 +4,23 @@
 // for a reason a retry might fix ends journaled as failed instead of staying forever.
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { adminSql, DATABASE_URL, resetDb } from "../support/harness.ts";
+import type { InboxCounts } from "../../functions/bot/tribute/inbox.ts";
+import { adminSql, DATABASE_URL, resetDb, subscriptionEnvelope } from "../support/harness.ts";
 import { awayFromMinuteBoundary } from "../support/jobs_fixtures.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-interface Counts {
-  claimed: number;
-  applied: number;
-  duplicates: number;
-  failed: number;
-  deferred: number;
-  queued: boolean;
-}
-
-function envelope(user: number, o: { name?: string; createdAt?: string; expiresAt?: string } = {}) {
-  return {
-    name: o.name ?? "new_subscription",
-    created_at: o.createdAt ?? new Date(Date.now() - 60_000).toISOString(),
-    sent_at: new Date().toISOString(),
-    payload: {
-      subscription_id: user,
-      telegram_user_id: user,
-      amount: 700,
-      currency: "eur",
-      expires_at: o.expiresAt ?? new Date(Date.now() + 30 * 86_400_000).toISOString(),
-    },
-  };
-}
-
-async function accept(sql: postgres.Sql, envelopes: Array<ReturnType<typeof envelope>>) {
+async function accept(sql: postgres.Sql, envelopes: Array<ReturnType<typeof subscriptionEnvelope>>) {
   const [{ r }] = await sql<{ r: Array<{ status: string; event_id: number }> }[]>`
     select public.accept_tribute_events(${envelopes.map((e) => e.name)}::text[],
                                         ${envelopes.map((e) => JSON.stringify(e))}::text[]) as r`;
   return r;
 }
 
-async function apply(sql: postgres.Sql, limit = 64, isolate = false): Promise<Counts> {
-  const [{ r }] = await sql<{ r: Counts }[]>`select public.apply_tribute_inbox(${limit}, ${isolate}) as r`;
+async function apply(sql: postgres.Sql, limit = 64, isolate = false): Promise<InboxCounts> {
+  const [{ r }] = await sql<
+    { r: InboxCounts }[]
+  >`select public.apply_tribute_inbox(${limit}, ${isolate}) as r`;
   return r;
 }
 
@@ -56,7 +35,7 @@ Deno.test(
     try {
       await resetDb(sql);
       await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
-      const e = envelope(5101);
+      const e = subscriptionEnvelope(5101);
       const [first] = await accept(sql, [e]);
       assert.equal(first.status, "accepted");
       // a retry while it waits, and a copy in the same batch: duplicates of the waiting row
@@ -106,7 +85,7 @@ Deno.test("inbox: the direct door and the inbox give one delivery one dedupe key
   try {
     await resetDb(sql);
     await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
-    const e = envelope(5102);
+    const e = subscriptionEnvelope(5102);
     const [{ r }] = await sql`select public.apply_tribute_delivery(${e.name}, ${JSON.stringify(e)}) as r`;
     assert.equal(r.status, "processed");
     const [a] = await accept(sql, [e]);
@@ -114,7 +93,7 @@ Deno.test("inbox: the direct door and the inbox give one delivery one dedupe key
     assert.equal(Number(a.event_id), Number(r.event_id));
     // and the other way round: a copy applied directly while another waits; the waiting one is then a
     // duplicate, so the delivery has one effect
-    const e2 = envelope(5103);
+    const e2 = subscriptionEnvelope(5103);
     const [b] = await accept(sql, [e2]);
     assert.equal(b.status, "accepted");
     const [{ r: r2 }] = await sql`select public.apply_tribute_delivery(${e2.name}, ${
@@ -140,7 +119,7 @@ Deno.test("inbox: concurrent appliers share the rows, each applied exactly once"
     await resetDb(sql);
     await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
     const envelopes = Array.from({ length: 300 }, (_, i) =>
-      envelope(6000 + (i % 150), {
+      subscriptionEnvelope(6000 + (i % 150), {
         // two events per user (a subscription and its renewal), so batches lock the same users
         name: i < 150 ? "new_subscription" : "renewed_subscription",
         createdAt: new Date(Date.now() - (i < 150 ? 120_000 : 60_000)).toISOString(),
@@ -179,9 +158,9 @@ Deno.test(
       await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
       // a date Postgres cannot read (the door's validation would have refused it; the inbox must cope anyway)
       await accept(sql, [
-        envelope(5201),
-        envelope(5202, { expiresAt: "2026-02-30T00:00:00Z" }),
-        envelope(5203),
+        subscriptionEnvelope(5201),
+        subscriptionEnvelope(5202, { expiresAt: "2026-02-30T00:00:00Z" }),
+        subscriptionEnvelope(5203),
       ]);
       await assert.rejects(apply(sql), /date\/time field value out of range|invalid input syntax/);
       assert.equal(await inboxCount(sql), 3, "the fast batch rolled back whole");
@@ -216,12 +195,12 @@ Deno.test(
     try {
       await resetDb(sql);
       await awayFromMinuteBoundary(5); // pg_cron applies the inbox at each minute boundary
-      await accept(sql, [envelope(5301)]);
+      await accept(sql, [subscriptionEnvelope(5301)]);
       // another transaction holds the user's lock: the applier's wait times out (55P03, retryable)
       await holder`begin`;
       await holder`select pg_advisory_xact_lock(7001, hashtext('5301'))`;
       await applier`set lock_timeout = '50ms'`;
-      const [{ r }] = await applier<{ r: Counts }[]>`select public.apply_tribute_inbox(64, true) as r`;
+      const [{ r }] = await applier<{ r: InboxCounts }[]>`select public.apply_tribute_inbox(64, true) as r`;
       assert.equal(r.deferred, 1);
       const [row] =
         await sql`select attempts, next_attempt_at > now() as later, last_error from public.tribute_inbox`;
@@ -232,7 +211,9 @@ Deno.test(
 
       // the tenth attempt fails too: journaled failed, gone from the inbox
       await sql`update public.tribute_inbox set attempts = 9, next_attempt_at = now()`;
-      const [{ r: last }] = await applier<{ r: Counts }[]>`select public.apply_tribute_inbox(64, true) as r`;
+      const [{ r: last }] = await applier<
+        { r: InboxCounts }[]
+      >`select public.apply_tribute_inbox(64, true) as r`;
       assert.equal(last.failed, 1);
       await holder`rollback`;
       assert.equal(await inboxCount(sql), 0);
@@ -255,7 +236,7 @@ Deno.test("inbox: tribute_inbox_backlog says how many wait and since when", opts
     const [{ b: empty }] = await sql`select public.tribute_inbox_backlog() as b`;
     assert.equal(empty.pending, 0);
     assert.equal(empty.oldest_received_at, null);
-    await accept(sql, [envelope(5401), envelope(5402)]);
+    await accept(sql, [subscriptionEnvelope(5401), subscriptionEnvelope(5402)]);
     const [{ b }] = await sql`select public.tribute_inbox_backlog() as b`;
     assert.equal(b.pending, 2);
     assert.ok(Date.now() - new Date(b.oldest_received_at).getTime() < 60_000);

@@ -23,6 +23,28 @@ export const ADMIN_ID = 9001;
 export const PAID_CHAT_ID = -1001234567890;
 
 /** Direct SQL for arranging and asserting database state (as the postgres superuser). */
+/**
+ * A signed-to-be `new_subscription` (or another subscription event) for `user`, whose subscription id is
+ * the user's: created a minute ago, 30 days paid, 7.00 EUR. What the inbox and burst tests send.
+ */
+export function subscriptionEnvelope(
+  user: number,
+  o: { name?: string; createdAt?: string; expiresAt?: string } = {},
+) {
+  return {
+    name: o.name ?? "new_subscription",
+    created_at: o.createdAt ?? new Date(Date.now() - 60_000).toISOString(),
+    sent_at: new Date().toISOString(),
+    payload: {
+      subscription_id: user,
+      telegram_user_id: user,
+      amount: 700,
+      currency: "eur",
+      expires_at: o.expiresAt ?? new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    },
+  };
+}
+
 export function adminSql() {
   return postgres(DATABASE_URL, { max: 2, onnotice: () => {}, types: { bigint: postgres.BigInt } });
 }
