@@ -146,30 +146,41 @@ interface LoadResult {
   p50: number;
   p99: number;
   rps: number;
+  /** when each request sent was answered (Date.now()), in the order of `requests` */
   acks: number[];
+  /** how many of `requests` were sent (all of them unless `ms` ran out first) */
+  sent: number;
 }
+/** Sends `requests` at `concurrency`, starting new ones only for `ms` milliseconds (default: all). */
 async function load(
   url: string,
   requests: Array<{ body: string; headers: Record<string, string> }>,
   concurrency: number,
+  ms = Infinity,
 ): Promise<LoadResult> {
-  const lat = new Array<number>(requests.length);
+  const lat: number[] = [];
   const acks = new Array<number>(requests.length);
   let next = 0;
   const t0 = performance.now();
   await Promise.all([...Array(concurrency)].map(async () => {
-    while (next < requests.length) {
+    while (next < requests.length && performance.now() - t0 < ms) {
       const i = next++;
       const s = performance.now();
       const res = await fetch(url, { method: "POST", headers: requests[i].headers, body: requests[i].body });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
       acks[i] = Date.now();
-      lat[i] = performance.now() - s;
+      lat.push(performance.now() - s);
     }
   }));
   const wall = performance.now() - t0;
-  return { p50: median(lat), p99: pct(lat, 0.99), rps: requests.length / wall * 1000, acks };
+  return {
+    p50: median(lat),
+    p99: pct(lat, 0.99),
+    rps: next / wall * 1000,
+    acks: acks.slice(0, next),
+    sent: next,
+  };
 }
 
 let userSeq = 30_000_000;
@@ -404,9 +415,9 @@ async function httpBench() {
 async function sustained(url: string, fnUrl: string, floorUrl: string) {
   const count = SUSTAIN_S * 3000;
   console.error(`  sustained: ${SUSTAIN_S} s at concurrency 16 (floor, then function)`);
-  const floorRun = await loadFor(floorUrl, await tributeRequests(count), 16, SUSTAIN_S * 1000);
+  const floorRun = await load(floorUrl, await tributeRequests(count), 16, SUSTAIN_S * 1000);
   const reqs = await tributeRequests(count);
-  const r = await loadFor(fnUrl, reqs, 16, SUSTAIN_S * 1000);
+  const r = await load(fnUrl, reqs, 16, SUSTAIN_S * 1000);
   const sent = reqs.slice(0, r.sent);
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   const users = sent.map((q) => q.user);
@@ -450,38 +461,6 @@ async function sustained(url: string, fnUrl: string, floorUrl: string) {
     null,
   );
   return out;
-}
-
-/** load(), but issuing new requests only for `ms` milliseconds; returns how many were sent. */
-async function loadFor(
-  url: string,
-  requests: Array<{ body: string; headers: Record<string, string> }>,
-  concurrency: number,
-  ms: number,
-): Promise<LoadResult & { sent: number }> {
-  const lat: number[] = [];
-  const acks = new Array<number>(requests.length);
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all([...Array(concurrency)].map(async () => {
-    while (next < requests.length && performance.now() - t0 < ms) {
-      const i = next++;
-      const s = performance.now();
-      const res = await fetch(url, { method: "POST", headers: requests[i].headers, body: requests[i].body });
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
-      acks[i] = Date.now();
-      lat.push(performance.now() - s);
-    }
-  }));
-  const wall = performance.now() - t0;
-  return {
-    p50: median(lat),
-    p99: pct(lat, 0.99),
-    rps: next / wall * 1000,
-    acks: acks.slice(0, next),
-    sent: next,
-  };
 }
 
 /** Waits (up to 120 s) until no outbox row is pending or being sent; returns how long that took. */
