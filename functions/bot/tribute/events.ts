@@ -40,7 +40,14 @@ export function isIsoDateTime(value: string): boolean {
     offsetHours <= MAX_OFFSET_HOURS && offsetMinutes <= 59;
 }
 
-export const isoDateTime = z.string().max(40).refine(isIsoDateTime, {
+/** Longest date-time text accepted (microseconds and an offset fit well inside). */
+const MAX_DATE_LENGTH = 40;
+/** `sent_at` is informational (Tribute adds nanoseconds); it is only bounded. */
+const MAX_SENT_AT_LENGTH = 64;
+/** ISO 4217 codes and Tribute's lowercase variants ("eur"); "XTR" for Stars. */
+const MAX_CURRENCY_LENGTH = 16;
+
+export const isoDateTime = z.string().max(MAX_DATE_LENGTH).refine(isIsoDateTime, {
   message: `must be an ISO 8601 date-time with timezone between ${MIN_YEAR} and ${MAX_YEAR}, ` +
     "e.g. 2025-03-20T01:15:58.332Z",
 });
@@ -63,8 +70,7 @@ export const MAX_TEXT_LENGTH = 1000;
 // paid event.
 const optInt = z.number().int().nullish();
 const optString = z.string().max(MAX_TEXT_LENGTH).nullish();
-/** ISO 4217 codes and Tribute's lowercase variants ("eur"); "XTR" for Stars. */
-const optCurrency = z.string().max(16).nullish();
+const optCurrency = z.string().max(MAX_CURRENCY_LENGTH).nullish();
 
 // ---------------------------------------------------------------------------------------------------
 // Payloads
@@ -120,7 +126,7 @@ function envelope<P extends z.ZodType>(payload: P) {
   return z.looseObject({
     name: z.string().min(1).max(MAX_NAME_LENGTH),
     created_at: isoDateTime,
-    sent_at: z.string().max(64).nullish(),
+    sent_at: z.string().max(MAX_SENT_AT_LENGTH).nullish(),
     payload,
   });
 }
@@ -229,7 +235,7 @@ const optIntOk = (v: unknown) => absent(v) || Number.isSafeInteger(v);
 const optMinorOk = (v: unknown) => absent(v) || (Number.isSafeInteger(v) && (v as number) >= 0);
 const optTextOk = (v: unknown, max: number) => absent(v) || (typeof v === "string" && v.length <= max);
 const idOk = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
-const dateOk = (v: unknown) => typeof v === "string" && v.length <= 40 && isIsoDateTime(v);
+const dateOk = (v: unknown) => typeof v === "string" && v.length <= MAX_DATE_LENGTH && isIsoDateTime(v);
 
 /**
  * A subscription event whose every field is plainly of its schema's type, checked by hand: it is what
@@ -242,11 +248,13 @@ export function plainSubscriptionEvent(json: unknown): SubscriptionEvent | undef
   if (!isRecord(json)) return undefined;
   const { name, created_at: createdAt, sent_at: sentAt, payload: p } = json;
   if (typeof name !== "string" || !isSubscriptionEventName(name)) return undefined;
-  if (!dateOk(createdAt) || !optTextOk(sentAt, 64) || !isRecord(p)) return undefined;
+  if (!dateOk(createdAt) || !optTextOk(sentAt, MAX_SENT_AT_LENGTH) || !isRecord(p)) return undefined;
   if (!idOk(p.subscription_id) || !idOk(p.telegram_user_id)) return undefined;
   if (!(absent(p.expires_at) || dateOk(p.expires_at))) return undefined;
   if (!optIntOk(p.period_id) || !optIntOk(p.user_id) || !optIntOk(p.channel_id)) return undefined;
-  if (!optMinorOk(p.price) || !optMinorOk(p.amount) || !optTextOk(p.currency, 16)) return undefined;
+  if (!optMinorOk(p.price) || !optMinorOk(p.amount) || !optTextOk(p.currency, MAX_CURRENCY_LENGTH)) {
+    return undefined;
+  }
   for (const key of ["period", "subscription_name", "channel_name", "cancel_reason"]) {
     if (!optTextOk(p[key], MAX_TEXT_LENGTH)) return undefined;
   }
