@@ -178,9 +178,11 @@ begin
     from public.tribute_inbox i where i.id = any (p_ids)
   ), cand as (
     select b.id, b.key, b.envelope, b.received_at, b.u, b.p, b.sid,
-           (b.envelope ->> 'created_at')::timestamptz as created,
-           (select pl.code from public.plans pl where pl.tribute_subscription_id::text = b.sid) as plan_code
+           (b.envelope ->> 'created_at')::timestamptz as created, plan.code as plan_code
     from batch b
+    -- the plan of the subscription (tribute_subscription_id is unique), if any
+    left join lateral (select pl.code, pl.chat_ids from public.plans pl
+                       where pl.tribute_subscription_id::text = b.sid) plan on true
     -- Nothing else in the ledger. Each probe is one index lookup per event, whatever the statistics say
     -- (a LATERAL with LIMIT is never turned into a join that scans a whole table for the batch).
     cross join lateral (
@@ -193,12 +195,11 @@ begin
         union all (select 1 from public.user_access a where a.telegram_user_id = b.u limit 1)
         union all (select 1 from public.webhook_events w
                    where w.subject = 'tribute:subscription:' || b.sid and w.status = 'processed' limit 1)
-        -- more than one timeline: its plan opens named chats
-        union all (select 1 from public.plans pl
-                   where pl.tribute_subscription_id::text = b.sid and pl.chat_ids is not null limit 1)
       ) x
     ) ledger
     where ledger.found = 0
+      -- one timeline: no plan, or one that opens every paid chat
+      and plan.chat_ids is null
       and b.name = 'new_subscription' and b.envelope ->> 'name' = 'new_subscription'
       and b.u is not null and b.sid is not null and b.envelope ->> 'created_at' ~ v_zoned
       and (nullif(b.p ->> 'expires_at', '') is null or b.p ->> 'expires_at' ~ v_zoned)
@@ -207,10 +208,8 @@ begin
   ), win as (
     -- what _tribute_fold reads off one new_subscription, and its window in _recompute_access; the
     -- subscription's id is drawn here so that its payment and access need no join back to it
-    select c.*, nextval('public.subscriptions_id_seq') as sub_id, f.pexp, t.segs,
-           coalesce(upper(t.segs), least(c.created, f.pexp)) as until,
-           case when coalesce(upper(t.segs), least(c.created, f.pexp)) <= now() then 'expired' else 'active' end
-             as status,
+    select c.*, nextval('public.subscriptions_id_seq') as sub_id, f.pexp, t.segs, e.until,
+           case when e.until <= now() then 'expired' else 'active' end as status,
            t.segs @> now() as has,
            -- _next_access_change of that one window
            case when f.pexp > c.created then
@@ -220,6 +219,7 @@ begin
                                         c.created + interval '30 days') as pexp) f
     cross join lateral (select case when f.pexp > c.created then tstzmultirange(tstzrange(c.created, f.pexp))
                                     else '{}'::tstzmultirange end as segs) t
+    cross join lateral (select coalesce(upper(t.segs), least(c.created, f.pexp)) as until) e
   ), journal as (
     insert into public.webhook_events (id, source, name, dedupe_key, status, subject, telegram_user_id,
                                        event_created_at, payload, received_at)
