@@ -80,6 +80,35 @@ Deno.test(
   },
 );
 
+Deno.test("inbox: a batch answers in its own order whatever order it is written in", opts, async () => {
+  const sql = adminSql();
+  try {
+    await resetDb(sql);
+    await awayFromMinuteBoundary(5);
+    // written in dedupe-key order (against deadlocks), answered in the order the door sent them
+    const es = [5301, 5302, 5303, 5304].map((u) => subscriptionEnvelope(u));
+    const got = await accept(sql, [es[2], es[0], es[3], es[2], es[1]]);
+    assert.deepEqual(got.map((a) => a.status), ["accepted", "accepted", "accepted", "duplicate", "accepted"]);
+    const ids = got.map((a) => Number(a.event_id));
+    assert.equal(ids[3], ids[0], "the copy names the row written for the first");
+    assert.equal(new Set(ids).size, 4);
+    const rows = await sql`select id, telegram_user_id::int as u from public.tribute_inbox order by id`;
+    assert.deepEqual(
+      Object.fromEntries(rows.map((r) => [r.u, Number(r.id)])),
+      { 5303: ids[0], 5301: ids[1], 5304: ids[2], 5302: ids[4] },
+      "each answer names its own delivery's row",
+    );
+    assert.deepEqual(await accept(sql, []), []);
+    await assert.rejects(
+      sql`select public.accept_tribute_events(${["new_subscription"]}::text[], ${[]}::text[])`,
+      (err: { code?: string }) => err.code === "22023",
+    );
+    assert.equal(await inboxCount(sql), 4, "nothing else was written");
+  } finally {
+    await sql.end();
+  }
+});
+
 Deno.test("inbox: the direct door and the inbox give one delivery one dedupe key", opts, async () => {
   const sql = adminSql();
   try {
