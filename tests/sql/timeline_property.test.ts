@@ -280,9 +280,7 @@ function tribute(sql: postgres.Sql, name: string, createdAt: string, payload: Re
   const envelope = { name, created_at: createdAt, payload };
   if (viaInbox) {
     return (async () => {
-      await sql`select public.accept_tribute_events(${[name]}::text[], ${[
-        JSON.stringify(envelope),
-      ]}::text[])`;
+      await sql`select public.accept_tribute_events(${[name]}::text[], ${JSON.stringify([envelope])}::text)`;
       inboxRng = (inboxRng * 1103515245 + 12345) % 2147483648;
       if (inboxRng % 3 === 0) await applyInbox(sql, 1 + (inboxRng % 7));
     })();

@@ -13,7 +13,7 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 async function accept(sql: postgres.Sql, envelopes: Array<ReturnType<typeof subscriptionEnvelope>>) {
   const [{ r }] = await sql<{ r: Array<{ status: string; event_id: number }> }[]>`
     select public.accept_tribute_events(${envelopes.map((e) => e.name)}::text[],
-                                        ${envelopes.map((e) => JSON.stringify(e))}::text[]) as r`;
+                                        ${JSON.stringify(envelopes)}::text) as r`;
   return r;
 }
 
@@ -99,10 +99,14 @@ Deno.test("inbox: a batch answers in its own order whatever order it is written 
       "each answer names its own delivery's row",
     );
     assert.deepEqual(await accept(sql, []), []);
-    await assert.rejects(
-      sql`select public.accept_tribute_events(${["new_subscription"]}::text[], ${[]}::text[])`,
-      (err: { code?: string }) => err.code === "22023",
-    );
+    const refused: Array<[string[], string]> = [[["new_subscription"], "[]"], [[], JSON.stringify(es[0])]];
+    for (const [names, envelopes] of refused) {
+      await assert.rejects(
+        sql`select public.accept_tribute_events(${names}::text[], ${envelopes}::text)`,
+        (err: { code?: string }) => err.code === "22023",
+        "names that do not match the envelopes, or envelopes that are not an array, are refused",
+      );
+    }
     assert.equal(await inboxCount(sql), 4, "nothing else was written");
   } finally {
     await sql.end();

@@ -196,7 +196,7 @@ async function arrange(tx: postgres.TransactionSql, sc: Scenario, now: number) {
   const envelopes = sc.drafts.map((d) => envelope(d, now));
   const bodies = [...envelopes, ...sc.copies.filter((i) => i < envelopes.length).map((i) => envelopes[i])];
   await tx`select public.accept_tribute_events(${bodies.map((e) => e.name)}::text[],
-                                               ${bodies.map((e) => JSON.stringify(e))}::text[])`;
+                                               ${JSON.stringify(bodies)}::text)`;
   // the direct door applying a delivery the inbox holds too (a retry that came in alone)
   for (const i of sc.direct.filter((i) => i < envelopes.length && envelopes[i].payload.amount !== "7.5")) {
     await tx`select public.apply_tribute_delivery(${envelopes[i].name}, ${JSON.stringify(envelopes[i])})`;

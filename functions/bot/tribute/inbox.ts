@@ -74,7 +74,8 @@ async function writeBatch(deps: Pick<AppDeps, "db">, batch: Waiting[]): Promise<
   try {
     const results = await deps.db.call<Accepted[]>("accept_tribute_events", {
       p_names: batch.map((w) => w.name),
-      p_bodies: batch.map((w) => w.body),
+      // one JSON array text, sent as it is (an array of texts would have every quote escaped)
+      p_envelopes: `[${batch.map((w) => w.body).join(",")}]`,
     });
     batch.forEach((w, i) => w.resolve(results[i]));
   } catch (err) {
