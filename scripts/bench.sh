@@ -8,11 +8,6 @@ state="$(bash scripts/stack.sh db-up | tail -n 1)"
 cleanup() { if [ "$state" = "started" ]; then bash scripts/stack.sh db-down >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 export DATABASE_URL="${DATABASE_URL:-postgresql://postgres:postgres@127.0.0.1:${PG_PORT:-54322}/postgres}"
-# The Supabase CLI (migrations of the bench's scratch databases) assumes TLS for any database but the one
-# on its own default port; the local Postgres has none (as in scripts/test.sh).
-case "$DATABASE_URL" in
-  *://*@127.0.0.1[:/]* | *://*@localhost[:/]*) export PGSSLMODE="${PGSSLMODE:-disable}" ;;
-esac
 node_modules/.bin/deno run -A scripts/bench.ts "$@"
 # Then the broadcast pace (3 concurrent drains, fake Bot API) and the expiry/HMAC micro-benchmarks
 # (scripts/bench_pace.ts; `-- --full` sends 10,000 copies at the real 25/s, about 7 minutes).

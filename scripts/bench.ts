@@ -24,6 +24,7 @@ import postgres from "postgres";
 import { DEFAULT_DB_POOL_MAX } from "../functions/bot/config.ts";
 import { INBOX_BATCH } from "../functions/bot/tribute/inbox.ts";
 import { signTributeBody } from "../functions/bot/tribute/signature.ts";
+import { cliDatabaseUrl } from "./local_defaults.ts";
 
 const env = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
 const EVENTS = env("BENCH_EVENTS", 2000);
@@ -44,8 +45,6 @@ const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "http,scale,expire").split("
 const BASE_URL = Deno.env.get("DATABASE_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";
 const stamp = Date.now();
 const dbUrl = (name: string) => BASE_URL.replace(/\/[^/?]*(\?.*)?$/, `/${name}`);
-const cliUrl = (url: string) =>
-  /@(127\.0\.0\.1|localhost)[:/]/.test(url) && !url.includes("sslmode=") ? `${url}?sslmode=disable` : url;
 const DENO = Deno.execPath();
 const KEY = "bench-key";
 const TG_SECRET = "bench-secret";
@@ -59,7 +58,7 @@ async function scratchDb(name: string): Promise<string> {
   created.push(name);
   const url = dbUrl(name);
   const up = await new Deno.Command("node_modules/.bin/supabase", {
-    args: ["migration", "up", "--db-url", cliUrl(url)],
+    args: ["migration", "up", "--db-url", cliDatabaseUrl(url)],
     stdout: "null",
     stderr: "piped",
   }).output();

@@ -27,6 +27,7 @@ import { signTributeBody, verifyTributeSignature } from "../functions/bot/tribut
 import type { BroadcastCounts } from "../functions/bot/outbox/paced.ts";
 import { startFakeTelegram } from "../tests/support/fake_telegram.ts";
 import { duplicates, maxPerWindow, setPace } from "../tests/support/pace.ts";
+import { cliDatabaseUrl } from "./local_defaults.ts";
 import { benchAdminPanels } from "./bench_admin.ts";
 
 function flag(name: string, fallback: number): number {
@@ -120,7 +121,7 @@ const ms = (n: number) => `${n.toFixed(2)} ms`;
 
 try {
   const up = await new Deno.Command("node_modules/.bin/supabase", {
-    args: ["migration", "up", "--db-url", scratchUrl],
+    args: ["migration", "up", "--db-url", cliDatabaseUrl(scratchUrl)],
     stdout: "null",
     stderr: "piped",
   }).output();

@@ -70,6 +70,16 @@ export function isLoopbackUrl(url: string): boolean {
 }
 
 /**
+ * The URL to give the Supabase CLI's `--db-url`: the local Postgres has no TLS, and the CLI assumes TLS
+ * for any database but the one on its own default port (54322) unless the URL says `sslmode=disable`
+ * (scripts/stack.sh's cli_db_url is the same rule in shell).
+ */
+export function cliDatabaseUrl(url: string): string {
+  if (url.includes("sslmode=") || !isLoopbackUrl(url)) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}sslmode=disable`;
+}
+
+/**
  * Whether a configuration targets the local stack: its database URL (DATABASE_URL, else SUPABASE_DB_URL)
  * is on this machine, or no database or Supabase project is configured at all (npm start's defaults).
  */

@@ -1,7 +1,7 @@
 // scripts/env.ts (.env loading: the environment wins) and scripts/local_defaults.ts.
 import assert from "node:assert/strict";
 import { loadEnv, mergeEnv, parseDotEnv } from "../../scripts/env.ts";
-import { LOCAL_DEFAULTS, withLocalDefaults } from "../../scripts/local_defaults.ts";
+import { cliDatabaseUrl, LOCAL_DEFAULTS, withLocalDefaults } from "../../scripts/local_defaults.ts";
 import { parseConfig } from "../../functions/bot/config.ts";
 
 Deno.test(".env: comments, export, quotes, escapes, inline comments, multi-line values", () => {
@@ -83,4 +83,13 @@ Deno.test("local defaults: placeholders for what is missing, one note each, and 
   const other = withLocalDefaults({ SUPABASE_DB_URL: "postgresql://x@y/z" });
   assert.ok(!other.used.some((u) => u.name === "DATABASE_URL"));
   assert.equal(other.env.DATABASE_URL, undefined);
+});
+
+Deno.test("cliDatabaseUrl: a local database is given to the Supabase CLI without TLS, any other as it is", () => {
+  const local = "postgresql://postgres:postgres@127.0.0.1:54399/bench_1";
+  assert.equal(cliDatabaseUrl(local), `${local}?sslmode=disable`);
+  assert.equal(cliDatabaseUrl(`${local}?application_name=x`), `${local}?application_name=x&sslmode=disable`);
+  assert.equal(cliDatabaseUrl(`${local}?sslmode=require`), `${local}?sslmode=require`);
+  const remote = "postgresql://postgres:pw@db.abcdefghijklmnop.supabase.co:5432/postgres";
+  assert.equal(cliDatabaseUrl(remote), remote);
 });
