@@ -29,17 +29,15 @@ comment on table public.tribute_inbox is
 -- apply_tribute_delivery reads its body), p_names their canonical event names in the same order: one
 -- text the driver sends as it is, where an array of texts had every quote of every body escaped on the
 -- way (a sampling heap profile of the server under load: 31.7 → 25.8 KB allocated per acknowledgement
--- without the escaping). A copy already applied or already waiting is a
--- duplicate (nothing written); otherwise one inbox row. Rows are written in dedupe-key order, so two
--- concurrent calls holding copies of the same deliveries wait for each other in one order and never
--- deadlock.
+-- without the escaping). A copy already applied or already waiting is a duplicate (nothing written);
+-- otherwise one inbox row. Rows are written in dedupe-key order, so two concurrent calls holding copies
+-- of the same deliveries wait for each other in one order and never deadlock.
 -- Returns, in input order, [{status: accepted|duplicate, event_id}, ...].
 create or replace function public.accept_tribute_events(p_names text[], p_envelopes text)
 returns jsonb language plpgsql set search_path = '' as $$
 declare
   v_all jsonb := p_envelopes::jsonb;
   n int;
-  v_envelopes jsonb[] := '{}'::jsonb[];
   v_keys text[] := '{}'::text[];
   v_order int[] := array[1];
   v_out jsonb[];
@@ -60,7 +58,6 @@ begin
   end if;
   for i in 1 .. n loop
     v_envelope := v_all -> (i - 1);
-    v_envelopes := array_append(v_envelopes, v_envelope);
     v_keys := array_append(v_keys, public._tribute_dedupe_key(v_envelope ->> 'name', v_envelope ->> 'created_at',
                                                                v_envelope -> 'payload'));
   end loop;
@@ -74,7 +71,7 @@ begin
   -- sixth of the call.
   foreach i in array v_order loop
     v_key := v_keys[i];
-    v_envelope := v_envelopes[i];
+    v_envelope := v_all -> (i - 1);
     select w.id into v_id from public.webhook_events w where w.dedupe_key = v_key;
     if v_id is null then
       insert into public.tribute_inbox (dedupe_key, name, envelope, telegram_user_id)
