@@ -15,7 +15,7 @@
  * 4. Cold start (process start to first 200), peak memory under load (VmHWM), deployed bundle size.
  *
  * Sizes are configurable for quick runs: BENCH_EVENTS (events per round, half to the floor and half to
- * the function, default 2000), BENCH_ROUNDS (alternating rounds per HTTP level, 5),
+ * the function, default 2000), BENCH_ROUNDS (alternating rounds per HTTP level, 7),
  * BENCH_SUSTAIN_S (seconds of the sustained concurrency-16 run, 10),
  * BENCH_BIG (1000000), BENCH_SMALL (1000), BENCH_EXPIRE_SMALL (100000), BENCH_DUE (10000),
  * BENCH_ONLY (comma list of: http,scale,expire), BENCH_CPU_PROF (a directory: CPU profile of the function).
@@ -37,9 +37,11 @@ const SUSTAIN_S = env("BENCH_SUSTAIN_S", 10);
  * Alternating (floor, function) rounds per HTTP level, each of half the level's events. The ratio
  * reported is the median of the rounds' ratios: each round's floor ran right before its function, so a
  * VM whose speed drifts by tens of percent within minutes (this one did) moves both sides of a round
- * together, and one disturbed round does not decide the verdict.
+ * together, and one disturbed round does not decide the verdict. Seven rounds, not five: single rounds
+ * of one build ranged 0.86–1.79 (c=16 p50 ratio), and the median of five of them ranged 1.14–1.51 over
+ * four runs of that build (2026-11-27), wider than the margins the verdicts are about.
  */
-const ROUNDS = env("BENCH_ROUNDS", 5);
+const ROUNDS = env("BENCH_ROUNDS", 7);
 const ONLY = new Set((Deno.env.get("BENCH_ONLY") ?? "http,scale,expire").split(","));
 
 const BASE_URL = Deno.env.get("DATABASE_URL") ?? "postgresql://postgres:postgres@127.0.0.1:54322/postgres";

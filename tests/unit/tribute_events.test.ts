@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { isIsoDateTime, parseTributeEvent, type TributeEvent } from "../../functions/bot/tribute/events.ts";
 
 // ---------------------------------------------------------------------------------------------------
@@ -356,6 +357,43 @@ Deno.test("events: accepted date-time forms", () => {
   }
   assert.equal(isIsoDateTime("2025-02-29T00:00:00Z"), false);
   assert.equal(isIsoDateTime("2025-03-20T01:15:58+25:00"), false);
+});
+
+Deno.test("isIsoDateTime: the fields read by position judge as the pattern's own groups would", () => {
+  // the reference: the same checks on the capture groups of a pattern that captures every field
+  const groups = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+  const reference = (v: string) => {
+    const m = groups.exec(v);
+    if (!m) return false;
+    const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+    const [oh, om] = [Number(m[7] ?? 0), Number(m[8] ?? 0)];
+    const days = mo === 2
+      ? ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28)
+      : [4, 6, 9, 11].includes(mo)
+      ? 30
+      : 31;
+    return y >= 1970 && y <= 2200 && mo >= 1 && mo <= 12 && d >= 1 && d <= days && h <= 23 && mi <= 59 &&
+      s <= 59 && oh <= 15 && om <= 59;
+  };
+  const pad = (n: number, w: number) => String(n).padStart(w, "0");
+  const digits = (w: number) => fc.integer({ min: 0, max: 10 ** w - 1 }).map((n) => pad(n, w));
+  const date = fc.tuple(
+    fc.oneof(digits(4), fc.constantFrom("1969", "1970", "2000", "2024", "2100", "2200", "2201")),
+    fc.oneof(digits(2), fc.constantFrom("00", "01", "02", "12", "13")),
+    fc.oneof(digits(2), fc.constantFrom("00", "28", "29", "30", "31", "32")),
+    fc.oneof(digits(2), fc.constantFrom("23", "24")),
+    fc.oneof(digits(2), fc.constantFrom("59", "60")),
+    fc.oneof(digits(2), fc.constantFrom("59", "60")),
+    fc.oneof(fc.constant(""), fc.integer({ min: 1, max: 10 }).chain((w) => digits(w).map((f) => `.${f}`))),
+    fc.oneof(
+      fc.constant("Z"),
+      fc.tuple(fc.constantFrom("+", "-"), digits(2), fc.constantFrom(":", ""), digits(2)).map((p) =>
+        p.join("")
+      ),
+      fc.constantFrom("", "+3", "+03:0", "z", "+0300Z"),
+    ),
+  ).map(([y, mo, d, h, mi, s, f, z]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${f}${z}`);
+  fc.assert(fc.property(date, (v) => isIsoDateTime(v) === reference(v)), { numRuns: 20_000 });
 });
 
 Deno.test("events: ids must be positive integers — strings, fractions, zero, negatives are rejected", () => {

@@ -10,10 +10,11 @@ import { z } from "zod";
 /**
  * ISO 8601 date-time with an explicit timezone. Tribute sends Go-style timestamps with 0–9 fractional
  * digits ("2025-03-20T01:15:58.542279448Z"), which `Date.parse` alone does not reliably validate; a
- * timezone is required because events are ordered by absolute `created_at`.
+ * timezone is required because events are ordered by absolute `created_at`. The pattern fixes where each
+ * field is, so the fields are then read off the text by position: a match array and its strings per
+ * call were a tenth of what an acknowledgement allocates in JavaScript (heap profile under load).
  */
-const ISO_DATETIME =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|([+-])(\d{2}):?(\d{2}))$/;
+const ISO_DATETIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)$/;
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
@@ -29,12 +30,24 @@ export const MAX_YEAR = 2200;
 /** Real UTC offsets lie within ±14 h; Postgres refuses displacements beyond ±15:59. */
 const MAX_OFFSET_HOURS = 15;
 
+/** The decimal number written by the `length` ASCII digits at `start` (the pattern checked they are digits). */
+function digitsAt(text: string, start: number, length: number): number {
+  let n = 0;
+  for (let i = start; i < start + length; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+}
+
 export function isIsoDateTime(value: string): boolean {
-  const m = ISO_DATETIME.exec(value);
-  if (!m) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  const offsetHours = m[8] === undefined ? 0 : Number(m[8]);
-  const offsetMinutes = m[9] === undefined ? 0 : Number(m[9]);
+  if (!ISO_DATETIME.test(value)) return false;
+  // YYYY-MM-DDTHH:MM:SS at fixed places; a zone other than Z ends in ±HH:MM or ±HHMM
+  const year = digitsAt(value, 0, 4), month = digitsAt(value, 5, 2), day = digitsAt(value, 8, 2);
+  const hour = digitsAt(value, 11, 2), minute = digitsAt(value, 14, 2), second = digitsAt(value, 17, 2);
+  let offsetHours = 0, offsetMinutes = 0;
+  const end = value.length;
+  if (value[end - 1] !== "Z") {
+    offsetMinutes = digitsAt(value, end - 2, 2);
+    offsetHours = digitsAt(value, value[end - 3] === ":" ? end - 5 : end - 4, 2);
+  }
   return year >= MIN_YEAR && year <= MAX_YEAR && month >= 1 && month <= 12 && day >= 1 &&
     day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59 &&
     offsetHours <= MAX_OFFSET_HOURS && offsetMinutes <= 59;

@@ -220,13 +220,21 @@ async function whileAcksFlow(state: ApplierState, deadline: number): Promise<voi
   }
 }
 
-/** Notes an acknowledgement for the appliers' scheduling (see ackFirst). */
+/**
+ * Notes an acknowledgement: for the appliers' scheduling (see ackFirst) and the door's burst test
+ * (msSinceAccepted), one clock for both.
+ */
 export function noteAccepted(deps: object): void {
   const state = applierState(deps);
   const now = performance.now();
   state.lastAccepted = now;
   state.waitingSince ??= now;
   state.unapplied++;
+}
+
+/** Milliseconds since this instance last accepted a delivery into the inbox (Infinity: never). */
+export function msSinceAccepted(deps: object): number {
+  return performance.now() - applierState(deps).lastAccepted;
 }
 
 /**

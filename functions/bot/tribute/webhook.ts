@@ -7,6 +7,7 @@ import {
   acceptTributeDelivery,
   inboxFull,
   kickTributeApplier,
+  msSinceAccepted,
   noteAccepted,
   tributeApplierBusy,
 } from "./inbox.ts";
@@ -29,11 +30,10 @@ interface ApplyResult {
  */
 const inFlight = new WeakMap<object, number>();
 /**
- * When this instance last accepted a delivery into the inbox. A burst stays a burst until it has been
- * quiet for BURST_QUIET_MS: requests of a burst do not all overlap in the handler (some are still being
- * read), and one taken for "alone" would apply a whole transaction in the middle of the burst.
+ * A burst stays a burst until this instance has accepted nothing into the inbox for BURST_QUIET_MS:
+ * requests of a burst do not all overlap in the handler (some are still being read), and one taken for
+ * "alone" would apply a whole transaction in the middle of the burst.
  */
-const lastAccepted = new WeakMap<object, number>();
 const BURST_QUIET_MS = 250;
 
 /**
@@ -68,11 +68,9 @@ async function handleDelivery(
     return json(401, { error: "invalid signature" });
   }
 
-  // the body as text, for the journal of a delivery that fails (a body that is not UTF-8 included)
-  const rawText = () => new TextDecoder().decode(body);
   const parsed = parseJsonBody(body);
   if (!parsed.ok) {
-    const raw = rawText();
+    const raw = bodyText(body);
     const failed = await recordFailedDelivery(deps, {
       source: "tribute",
       name: "unparsable",
@@ -84,32 +82,14 @@ async function handleDelivery(
     return json(400, { error: parsed.error });
   }
 
-  const rejected = async (field: string, message: string) => {
-    const name = (parsed.value as { name?: unknown } | null)?.name;
-    const failed = await recordFailedDelivery(deps, {
-      source: "tribute",
-      name: typeof name === "string" ? name : "unknown",
-      envelope: parsed.value,
-      error: message,
-      raw: rawText(),
-    });
-    deps.log.warn("tribute payload invalid", {
-      request_id: requestId,
-      field,
-      event_id: failed,
-      error: message,
-    });
-    return json(400, { error: "invalid payload", field, message });
-  };
-
   const result = parseTributeEvent(parsed.value);
-  if (!result.ok) return rejected(result.field, result.message);
+  if (!result.ok) return rejectPayload(deps, body, parsed.value, requestId, result.field, result.message);
 
   const event = result.event;
   // a burst: others are in flight here, or this instance is still applying what it accepted before;
   // unless the appliers are so far behind that access would lag by more than about a second
   const burst = (inFlight.get(deps)! > 1 || tributeApplierBusy(deps) ||
-    performance.now() - (lastAccepted.get(deps) ?? -Infinity) < BURST_QUIET_MS) && !inboxFull(deps);
+    msSinceAccepted(deps) < BURST_QUIET_MS) && !inboxFull(deps);
   let applied: ApplyResult;
   try {
     // The envelope as parsed, as text: one serialisation, numbers in one canonical spelling, read the
@@ -123,9 +103,9 @@ async function handleDelivery(
     // body fails the same way on every retry, so it is a bad payload, not an outage. The transaction
     // rolled back: nothing of the event was written.
     if (!isDeterministicDbError(err)) throw err;
-    return rejected("(payload)", `the database refused the payload: ${err.message} (SQLSTATE ${err.code})`);
+    const message = `the database refused the payload: ${err.message} (SQLSTATE ${err.code})`;
+    return rejectPayload(deps, body, parsed.value, requestId, "(payload)", message);
   }
-  if (burst) lastAccepted.set(deps, performance.now());
   if (applied.status === "accepted") {
     noteAccepted(deps);
     kickTributeApplier(deps);
@@ -137,4 +117,38 @@ async function handleDelivery(
     event_status: applied.status,
     telegram_user_id: event.telegramUserId,
   });
+}
+
+/** The body as text, for the journal of a delivery that fails (a body that is not UTF-8 included). */
+function bodyText(body: Uint8Array): string {
+  return new TextDecoder().decode(body);
+}
+
+/**
+ * A signed body that is JSON but not a valid event (or one the database refuses): journaled as failed,
+ * answered 400 naming the field. The same body fails the same way on every retry, so it is not a 5xx.
+ */
+async function rejectPayload(
+  deps: AppDeps,
+  body: Uint8Array,
+  value: unknown,
+  requestId: string,
+  field: string,
+  message: string,
+): Promise<Response> {
+  const name = (value as { name?: unknown } | null)?.name;
+  const failed = await recordFailedDelivery(deps, {
+    source: "tribute",
+    name: typeof name === "string" ? name : "unknown",
+    envelope: value,
+    error: message,
+    raw: bodyText(body),
+  });
+  deps.log.warn("tribute payload invalid", {
+    request_id: requestId,
+    field,
+    event_id: failed,
+    error: message,
+  });
+  return json(400, { error: "invalid payload", field, message });
 }
