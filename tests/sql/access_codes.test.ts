@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import type postgres from "postgres";
 import { adminSql, resetDb } from "../support/harness.ts";
+import { assertOnlyServiceRoleExecutes, assertTablesClosed } from "../support/privileges.ts";
 
 const FUNCTIONS = [
   "create_access_code(text,integer,integer,integer,bigint,text)",
@@ -37,26 +38,8 @@ async function redeem(sql: postgres.Sql, user: number, code: string, request: st
 Deno.test("access codes SQL: only service_role executes the functions; the tables are behind RLS, closed to anon/authenticated", async () => {
   const sql = adminSql();
   try {
-    for (const fn of FUNCTIONS) {
-      for (const role of ["anon", "authenticated", "public"]) {
-        const [row] = await sql`select has_function_privilege(${role}, ${"public." + fn}, 'execute') as ok`;
-        assert.equal(row.ok, false, `${role} must not execute ${fn}`);
-      }
-      const [svc] = await sql`select has_function_privilege('service_role', ${
-        "public." + fn
-      }, 'execute') as ok`;
-      assert.equal(svc.ok, true, `service_role executes ${fn}`);
-    }
-    for (const table of ["access_codes", "code_redemptions", "code_attempts"]) {
-      const [t] = await sql`select relrowsecurity as rls,
-                                   has_table_privilege('anon', ${"public." + table}, 'select') as anon,
-                                   has_table_privilege('authenticated', ${
-        "public." + table
-      }, 'insert') as auth,
-                                   has_table_privilege('service_role', ${"public." + table}, 'select') as svc
-                            from pg_class where oid = ${"public." + table}::regclass`;
-      assert.deepEqual({ ...t }, { rls: true, anon: false, auth: false, svc: true }, table);
-    }
+    await assertOnlyServiceRoleExecutes(sql, FUNCTIONS.map((fn) => `public.${fn}`));
+    await assertTablesClosed(sql, ["public.access_codes", "public.code_redemptions", "public.code_attempts"]);
   } finally {
     await sql.end();
   }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import type postgres from "postgres";
 import { ADMIN_ID, adminSql, resetDb } from "../support/harness.ts";
+import { assertOnlyServiceRoleExecutes } from "../support/privileges.ts";
 
 const PANEL_FUNCTIONS = [
   "public.admin_overview()",
@@ -25,12 +26,7 @@ Deno.test("admin panel functions: read-only, executable by service_role only", a
       assert.equal(p.v, "s", `${fn} is stable (reads only)`);
       // only the cron.job reader is SECURITY DEFINER (service_role cannot read cron.job)
       assert.equal(p.definer, fn === "public._admin_cron_job()", fn);
-      for (const role of ["anon", "authenticated"]) {
-        const [r] = await sql`select has_function_privilege(${role}, ${fn}, 'execute') as ok`;
-        assert.equal(r.ok, false, `${role} must not execute ${fn}`);
-      }
-      const [s] = await sql`select has_function_privilege('service_role', ${fn}, 'execute') as ok`;
-      assert.equal(s.ok, true, `service_role executes ${fn}`);
+      await assertOnlyServiceRoleExecutes(sql, [fn]);
       const [pub] = await sql`select count(*)::int as n from information_schema.routine_privileges
                               where specific_name = (select proname || '_' || oid from pg_proc
                                                      where oid = ${fn}::regprocedure)

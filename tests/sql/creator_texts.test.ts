@@ -2,6 +2,7 @@
 // that a waiting support window hands out exactly one message even when two arrive at once.
 import assert from "node:assert/strict";
 import { adminSql, resetDb } from "../support/harness.ts";
+import { assertOnlyServiceRoleExecutes, assertTablesClosed } from "../support/privileges.ts";
 
 const FUNCTIONS = [
   "bot_text_overrides(text)",
@@ -17,25 +18,8 @@ const FUNCTIONS = [
 Deno.test("creator texts SQL: only service_role executes the functions; the tables are closed to anon/authenticated", async () => {
   const sql = adminSql();
   try {
-    for (const fn of FUNCTIONS) {
-      for (const role of ["anon", "authenticated", "public"]) {
-        const [row] = await sql`select has_function_privilege(${role}, ${"public." + fn}, 'execute') as ok`;
-        assert.equal(row.ok, false, `${role} must not execute ${fn}`);
-      }
-      const [svc] = await sql`select has_function_privilege('service_role', ${
-        "public." + fn
-      }, 'execute') as ok`;
-      assert.equal(svc.ok, true, `service_role executes ${fn}`);
-    }
-    for (const table of ["bot_texts", "support_threads", "support_messages"]) {
-      const [t] = await sql`select relrowsecurity as rls,
-                                   has_table_privilege('anon', ${"public." + table}, 'select') as anon,
-                                   has_table_privilege('authenticated', ${
-        "public." + table
-      }, 'insert') as auth
-                            from pg_class where oid = ${"public." + table}::regclass`;
-      assert.deepEqual({ ...t }, { rls: true, anon: false, auth: false }, table);
-    }
+    await assertOnlyServiceRoleExecutes(sql, FUNCTIONS.map((fn) => `public.${fn}`));
+    await assertTablesClosed(sql, ["public.bot_texts", "public.support_threads", "public.support_messages"]);
   } finally {
     await sql.end();
   }

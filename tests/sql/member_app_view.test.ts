@@ -2,6 +2,7 @@
 // shape is what the page relies on; it is as locked down as every other function.
 import assert from "node:assert/strict";
 import { ADMIN_ID, adminSql, resetDb } from "../support/harness.ts";
+import { assertOnlyServiceRoleExecutes } from "../support/privileges.ts";
 
 Deno.test("member_app_view: access, timeline (refunds marked), plans; only that user's rows", async () => {
   const sql = adminSql();
@@ -63,17 +64,7 @@ Deno.test("member_app_view: access, timeline (refunds marked), plans; only that 
 Deno.test("member_app_view: only service_role may execute it", async () => {
   const sql = adminSql();
   try {
-    for (const role of ["anon", "authenticated", "public"]) {
-      const [row] = role === "public"
-        ? await sql`select bool_or(a.grantee = 0) as ok
-                    from pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-                    where p.oid = 'public.member_app_view(bigint)'::regprocedure and a.privilege_type = 'EXECUTE'`
-        : await sql`select has_function_privilege(${role}, 'public.member_app_view(bigint)', 'execute') as ok`;
-      assert.equal(row.ok, false, `${role} must not execute member_app_view`);
-    }
-    const [svc] = await sql`select has_function_privilege('service_role', 'public.member_app_view(bigint)',
-                                                          'execute') as ok`;
-    assert.equal(svc.ok, true);
+    await assertOnlyServiceRoleExecutes(sql, ["public.member_app_view(bigint)"]);
     const [{ volatility }] = await sql`select provolatile as volatility from pg_proc
                                        where oid = 'public.member_app_view(bigint)'::regprocedure`;
     assert.equal(volatility, "s", "read-only (stable)");

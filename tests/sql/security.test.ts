@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { adminSql, DATABASE_URL } from "../support/harness.ts";
+import { assertOnlyServiceRoleExecutes } from "../support/privileges.ts";
 
 const MUTATING = [
   "apply_tribute_event(text,text,jsonb,jsonb,text,bigint,timestamptz)",
@@ -85,16 +86,7 @@ Deno.test("security: every public table has RLS and refuses anon/authenticated f
 Deno.test("security: anon/authenticated cannot execute the functions; service_role can", async () => {
   const sql = adminSql();
   try {
-    for (const fn of MUTATING) {
-      for (const role of ["anon", "authenticated"]) {
-        const [row] = await sql`select has_function_privilege(${role}, ${"public." + fn}, 'execute') as ok`;
-        assert.equal(row.ok, false, `${role} must not execute ${fn}`);
-      }
-      const [svc] = await sql`select has_function_privilege('service_role', ${
-        "public." + fn
-      }, 'execute') as ok`;
-      assert.equal(svc.ok, true, `service_role executes ${fn}`);
-    }
+    await assertOnlyServiceRoleExecutes(sql, MUTATING.map((fn) => `public.${fn}`));
     await expectDenied(sql, "anon", "select public.expire_subscriptions()");
     await expectDenied(sql, "authenticated", "select public.grant_access(1, 30, 1, 'x')");
     // service_role (what the function uses through PostgREST) works without any policy: it bypasses RLS
